@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the app in .venv, build the SQLite schema in instance/, load the demo data if the
+# database is empty, print the demo staff accounts and serve on http://127.0.0.1:5000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e .
+
+export FLASK_APP=service_center
+.venv/bin/flask db upgrade
+.venv/bin/flask seed-demo
+echo
+echo "Serving on http://127.0.0.1:${PORT:-5000}  (Ctrl+C stops it)"
+exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"

@@ -1,0 +1,113 @@
+"""The service_center application factory."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: the areas, each a package with optional ``views`` (a ``bp``) and ``api`` (routes on api.bp)
+AREAS = ("auth", "catalogue", "windows", "queueing", "booking", "desk", "display", "reports")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; ``test_config`` replaces instance config and environment."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    from .config import DefaultConfig
+
+    app.config.from_object(DefaultConfig)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("SERVICE_CENTER")
+        _apply_environment(app)
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    _normalise_database_uri(app)
+
+    from . import cli, errors, extensions, i18n, models, templating  # noqa: F401
+    from . import db as db_module
+
+    db_module.db.init_app(app)
+    extensions.migrate.init_app(
+        app,
+        db_module.db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(app, locale_selector=i18n.select_locale)
+    extensions.limiter.init_app(app)
+    errors.register_error_handlers(app)
+    templating.init_app(app)
+    cli.init_app(app)
+
+    from .api import register_api
+    from .auth import views as auth_views
+
+    auth_views.init_app(app)
+    for area in AREAS:
+        views = _optional_module(f"{__name__}.{area}.views")
+        if views is not None:
+            app.register_blueprint(views.bp)
+    register_api(app, [f"{__name__}.{area}.api" for area in AREAS])
+    return app
+
+
+def _apply_environment(app: Flask) -> None:
+    """Honour the two conventional variables a deployment sets without the prefix."""
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+
+
+def _normalise_database_uri(app: Flask) -> None:
+    """Point postgres:// and postgresql:// URLs at psycopg 3."""
+    uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            uri = "postgresql+psycopg://" + uri[len(prefix) :]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the generated secret key, creating it once (never a key written in code)."""
+    path = instance / "secret_key"
+    if not path.exists():
+        # several workers may start at once: write aside, then link into place atomically
+        spare = instance / f"secret_key.{os.getpid()}.tmp"
+        spare.write_text(secrets.token_hex(32))
+        spare.chmod(0o600)
+        try:
+            os.link(spare, path)
+        except FileExistsError:
+            pass
+        finally:
+            spare.unlink()
+    return path.read_text().strip()
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    """Import ``name`` if the module exists (an area may have no pages or no API yet)."""
+    package, _, _ = name.rpartition(".")
+    if importlib.util.find_spec(package) is None or importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)

@@ -1,0 +1,67 @@
+"""The JSON API under /api/v1: one blueprint, its auth and body helpers, its OpenAPI document."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from ..errors import problem
+from ..extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # session callers are checked in staff_required; bearer callers need no CSRF
+
+MAX_JSON_BYTES = 64 * 1024
+
+
+def json_body() -> dict[str, Any]:
+    """Return the request's JSON object, or answer 400/415 with a clear problem."""
+    if request.content_length and request.content_length > MAX_JSON_BYTES:
+        raise BadRequest(_("The request body is too large."))
+    if not request.is_json:
+        if not request.get_data():
+            return {}
+        raise UnsupportedMediaType(_("Send the body as application/json."))
+    data = request.get_json(silent=True)
+    if data is None and request.get_data():
+        raise BadRequest("The request body is not valid JSON.")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise BadRequest("The request body is not valid JSON: a JSON object is expected.")
+    return data
+
+
+def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Let signed-in staff (session + X-CSRFToken for writes, or a bearer token) through."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return problem(401, headers={"WWW-Authenticate": "Bearer"})
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("auth_via_token"):
+            csrf.protect()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def register_api(app: Flask, modules: list[str]) -> None:
+    """Import the areas' API modules (they add routes to ``bp``) and register the blueprint."""
+    from .. import _optional_module
+    from . import openapi  # noqa: F401
+
+    for name in modules:
+        _optional_module(name)
+
+    app.register_blueprint(bp)
+
+
+def ok(data: Any, status: int = 200) -> Any:
+    return jsonify(data), status

@@ -1,0 +1,1 @@
+"""Staff accounts, roles, sign-in, device tokens and the permission checks."""

@@ -1,0 +1,120 @@
+"""Sign-in and sign-out pages, the user loaders and the role decorator."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..db import db
+from ..extensions import limiter, login_manager
+from . import services
+from .forms import LoginForm
+from .models import Role, User
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+@login_manager.request_loader
+def load_user_from_bearer(req: Any) -> User | None:
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    user = services.user_for_token(header[len("Bearer ") :].strip())
+    if user is not None:
+        g.auth_via_token = True
+    return user
+
+
+def role_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let signed-in users with one of ``roles`` through; others get 403."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _failed_login(response: Response) -> bool:
+    return request.method == "POST" and response.status_code != 302
+
+
+def _login_limit() -> str:
+    return current_app.config["AUTH_LOGIN_FAILURE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login)
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.username.data or "", form.password.data or "")
+        if user is not None:
+            login_user(user)
+            flash(_("Signed in as %(name)s.", name=user.display_name), "success")
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+        form.password.errors.append(_("Wrong username or password."))
+    status = 200 if request.method == "GET" else 401 if form.errors.get("password") else 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    logout_user()
+    flash(_("Signed out."), "info")
+    return redirect(url_for("catalogue.index"))
+
+
+@bp.get("/")
+@login_required
+def home() -> str:
+    return render_template("auth/home.html", user=current_user)

@@ -1,0 +1,1 @@
+"""Online bookings: working days, slots, booking codes, manage, check-in."""

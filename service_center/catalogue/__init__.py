@@ -1,0 +1,1 @@
+"""Centers, departments, case types, service items, opening hours and the public catalogue."""

@@ -1,0 +1,187 @@
+"""Centers and what they offer: case types, departments, service items, hours, closures."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import db
+from ..i18n import localized
+
+if TYPE_CHECKING:
+    from ..windows.models import Window
+
+
+class Center(db.Model):
+    """One convenience service center (便民服务中心) of the county."""
+
+    __tablename__ = "centers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  #: in URLs, e.g. "zhuangzhai"
+    case_prefix: Mapped[str] = mapped_column(String(8), unique=True)  #: "ZZ" in ZZ-20261127-0042
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(160))
+    address_zh: Mapped[str] = mapped_column(String(200), default="")
+    address_en: Mapped[str] = mapped_column(String(240), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    slot_minutes: Mapped[int] = mapped_column(default=30)
+    slot_capacity: Mapped[int] = mapped_column(default=4)  #: bookings per slot, all items
+    booking_horizon_days: Mapped[int] = mapped_column(default=14)
+    kiosk_priority_enabled: Mapped[bool] = mapped_column(default=False)  #: 绿色通道 at the kiosk
+
+    hours: Mapped[list[OpeningHours]] = relationship(
+        back_populates="center", order_by="(OpeningHours.weekday, OpeningHours.open_time)"
+    )
+    windows: Mapped[list[Window]] = relationship(back_populates="center", order_by="Window.number")
+    services: Mapped[list[ServiceItem]] = relationship(back_populates="center")
+
+    __table_args__ = (
+        CheckConstraint("slot_minutes BETWEEN 5 AND 240", name="slot_minutes_range"),
+        CheckConstraint("slot_capacity >= 0", name="slot_capacity_nonnegative"),
+        CheckConstraint("booking_horizon_days BETWEEN 0 AND 365", name="horizon_range"),
+    )
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def address(self) -> str:
+        return localized(self, "address")
+
+    def __repr__(self) -> str:
+        return f"<Center {self.code}>"
+
+
+class CaseType(db.Model):
+    """A case type (商事类 business, 投资类 investment, 民生类 livelihood): data, not code."""
+
+    __tablename__ = "case_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    prefix: Mapped[str] = mapped_column(String(1), unique=True)  #: ticket letter, B in B017
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (CheckConstraint("prefix BETWEEN 'A' AND 'Z'", name="prefix_letter"),)
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    def __repr__(self) -> str:
+        return f"<CaseType {self.code}>"
+
+
+class Department(db.Model):
+    """A county bureau whose items the centers handle (市场监管局, 税务局, …)."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(120))
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+
+class ServiceItem(db.Model):
+    """A service item (事项) a center offers: one case type, one department."""
+
+    __tablename__ = "service_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(200))
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    materials_zh: Mapped[str] = mapped_column(Text, default="")  #: one material a line
+    materials_en: Mapped[str] = mapped_column(Text, default="")
+    is_on_the_spot: Mapped[bool] = mapped_column(default=True)  #: 即办件; else 承诺件
+    time_limit_days: Mapped[int | None]  #: working days promised, for 承诺件
+    service_minutes: Mapped[int] = mapped_column(default=10)  #: default service time
+    slot_capacity: Mapped[int | None]  #: narrows the center's slot capacity for this item
+    is_bookable: Mapped[bool] = mapped_column(default=True)
+    needs_applicant: Mapped[bool] = mapped_column(default=False)  #: desk asks name + phone
+    is_active: Mapped[bool] = mapped_column(default=True)
+    pinyin_initials: Mapped[str] = mapped_column(String(120), default="")  #: "yyzz…"
+    pinyin_full: Mapped[str] = mapped_column(String(600), default="")
+
+    center: Mapped[Center] = relationship(back_populates="services")
+    case_type: Mapped[CaseType] = relationship()
+    department: Mapped[Department] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("center_id", "code"),
+        CheckConstraint(
+            "(is_on_the_spot AND time_limit_days IS NULL)"
+            " OR (NOT is_on_the_spot AND time_limit_days >= 1)",
+            name="on_the_spot_or_promised",
+        ),
+        CheckConstraint("service_minutes BETWEEN 1 AND 480", name="service_minutes_range"),
+        CheckConstraint("slot_capacity IS NULL OR slot_capacity >= 0", name="slot_capacity_ok"),
+        Index("ix_service_items_center_case_type", "center_id", "case_type_id"),
+    )
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def materials(self) -> list[str]:
+        text = localized(self, "materials")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def __repr__(self) -> str:
+        return f"<ServiceItem {self.code}>"
+
+
+class OpeningHours(db.Model):
+    """One opening period of a center on a weekday (a lunch break is the gap between two)."""
+
+    __tablename__ = "opening_hours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    weekday: Mapped[int]  #: 0 = Monday … 6 = Sunday
+    open_time: Mapped[time]
+    close_time: Mapped[time]
+
+    center: Mapped[Center] = relationship(back_populates="hours")
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("open_time < close_time", name="opens_before_closing"),
+        UniqueConstraint("center_id", "weekday", "open_time"),
+    )
+
+
+class CenterDay(db.Model):
+    """A center's own exception to the calendar: a closure or a special opening day."""
+
+    __tablename__ = "center_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    is_open: Mapped[bool]  #: False closes a working day; True opens a day off
+    reason_zh: Mapped[str] = mapped_column(String(120), default="")
+    reason_en: Mapped[str] = mapped_column(String(160), default="")
+
+    __table_args__ = (UniqueConstraint("center_id", "day"),)
+
+    @property
+    def reason(self) -> str:
+        return localized(self, "reason")

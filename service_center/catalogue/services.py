@@ -1,0 +1,135 @@
+"""Finding centers and service items: lists, grouping, and search by Chinese or pinyin."""
+
+from __future__ import annotations
+
+import re
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..db import db
+from ..errors import NotFound
+from .models import CaseType, Center, Department, ServiceItem
+
+MAX_QUERY_LENGTH = 60
+
+
+def pinyin_keys(text: str) -> tuple[str, str]:
+    """Return (initials, full pinyin) of ``text``: 营业执照 → ("yyzz", "yingyezhizhao")."""
+    initials = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")).lower()
+    full = "".join(lazy_pinyin(text, errors="ignore")).lower()
+    return initials, full
+
+
+def set_pinyin(item: ServiceItem) -> None:
+    """Store the item's pinyin keys for search; call whenever its Chinese name changes."""
+    item.pinyin_initials, item.pinyin_full = pinyin_keys(item.name_zh)
+
+
+def list_centers() -> list[Center]:
+    return list(db.session.scalars(select(Center).order_by(Center.id)))
+
+
+def get_center(code: str) -> Center:
+    """Return the center with ``code``.
+
+    :raises NotFound: for an unknown code.
+    """
+    center = db.session.scalar(select(Center).where(Center.code == code))
+    if center is None:
+        raise NotFound(f"No service center has the code {code!r}.")
+    return center
+
+
+def list_case_types() -> list[CaseType]:
+    return list(db.session.scalars(select(CaseType).order_by(CaseType.position, CaseType.id)))
+
+
+def get_case_type(code: str) -> CaseType | None:
+    return db.session.scalar(select(CaseType).where(CaseType.code == code))
+
+
+def search_services(
+    center: Center, query: str = "", case_type: CaseType | None = None
+) -> list[ServiceItem]:
+    """Return the center's active items matching ``query`` (Chinese, English or pinyin).
+
+    Pinyin matches initials (``yyzz``) or full syllables (``yingye``), case and spaces ignored.
+    """
+    stmt = (
+        select(ServiceItem)
+        .where(ServiceItem.center_id == center.id, ServiceItem.is_active)
+        .options(selectinload(ServiceItem.case_type), selectinload(ServiceItem.department))
+        .order_by(ServiceItem.case_type_id, ServiceItem.department_id, ServiceItem.code)
+    )
+    if case_type is not None:
+        stmt = stmt.where(ServiceItem.case_type_id == case_type.id)
+    query = (query or "").strip()[:MAX_QUERY_LENGTH]
+    if query:
+        latin = re.sub(r"[\s']+", "", query).lower()
+        conditions = [
+            ServiceItem.name_zh.contains(query, autoescape=True),
+            ServiceItem.code == query,
+        ]
+        if latin.isascii() and latin.isalnum():
+            conditions += [
+                ServiceItem.pinyin_initials.contains(latin, autoescape=True),
+                ServiceItem.pinyin_full.contains(latin, autoescape=True),
+                ServiceItem.name_en.ilike(f"%{_escape_like(query)}%", escape="\\"),
+            ]
+        stmt = stmt.where(or_(*conditions))
+    return list(db.session.scalars(stmt))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def get_service(center: Center, service_id: int) -> ServiceItem:
+    """Return an active item of ``center``.
+
+    :raises NotFound: when the center has no such item.
+    """
+    item = db.session.get(ServiceItem, service_id)
+    if item is None or item.center_id != center.id or not item.is_active:
+        raise NotFound("This center offers no such service item.")
+    return item
+
+
+def group_by_case_type(items: list[ServiceItem]) -> list[tuple[CaseType, list[ServiceItem]]]:
+    """Group items under their case types, in the case types' order."""
+    groups: dict[int, tuple[CaseType, list[ServiceItem]]] = {}
+    for item in items:
+        groups.setdefault(item.case_type_id, (item.case_type, []))[1].append(item)
+    return sorted(groups.values(), key=lambda g: (g[0].position, g[0].id))
+
+
+def group_by_department(items: list[ServiceItem]) -> list[tuple[Department, list[ServiceItem]]]:
+    """Group items under their departments, by department code."""
+    groups: dict[int, tuple[Department, list[ServiceItem]]] = {}
+    for item in items:
+        groups.setdefault(item.department_id, (item.department, []))[1].append(item)
+    return sorted(groups.values(), key=lambda g: g[0].code)
+
+
+def windows_for(item: ServiceItem) -> list:
+    """Return the windows of the item's center that handle it, by number."""
+    from ..windows.models import Window, window_services
+
+    stmt = (
+        select(Window)
+        .where(Window.center_id == item.center_id)
+        .where(
+            or_(
+                Window.is_comprehensive,
+                Window.id.in_(
+                    select(window_services.c.window_id).where(
+                        window_services.c.service_item_id == item.id
+                    )
+                ),
+            )
+        )
+        .order_by(Window.number)
+    )
+    return list(db.session.scalars(stmt))

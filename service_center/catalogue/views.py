@@ -1,0 +1,94 @@
+"""Public pages: the centers, a center's home, its catalogue and an item; the language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from ..clock import now_utc, to_local
+from ..errors import NotFound
+from ..i18n import LANG_COOKIE
+from . import calendar, services
+
+bp = Blueprint("catalogue", __name__)
+
+
+def _center_or_404(code: str):
+    try:
+        return services.get_center(code)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("catalogue/index.html", centers=services.list_centers())
+
+
+@bp.get("/lang/<lang>")
+def set_language(lang: str) -> Response:
+    """Remember the chosen language in a cookie and go back to the page."""
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(404)
+    target = request.args.get("next", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        target = "/"
+    response = make_response(redirect(target))
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@bp.get("/centers/<code>")
+def center(code: str) -> str:
+    center = _center_or_404(code)
+    now = now_utc()
+    today = to_local(now, center.timezone).date()
+    return render_template(
+        "catalogue/center.html",
+        center=center,
+        today=today,
+        status=calendar.day_status(center, today),
+        open_now=calendar.is_open_at(center, now),
+        periods=calendar.opening_periods(center, today),
+        weekly=calendar.weekly_hours(center),
+        case_types=services.list_case_types(),
+    )
+
+
+@bp.get("/centers/<code>/services")
+def catalogue(code: str) -> str:
+    center = _center_or_404(code)
+    query = request.args.get("q", "").strip()
+    case_type = services.get_case_type(request.args.get("case_type", ""))
+    group = "department" if request.args.get("group") == "department" else "case_type"
+    items = services.search_services(center, query, case_type)
+    groups = (
+        services.group_by_department(items)
+        if group == "department"
+        else services.group_by_case_type(items)
+    )
+    return render_template(
+        "catalogue/services.html",
+        center=center,
+        query=query,
+        case_type=case_type,
+        case_types=services.list_case_types(),
+        group=group,
+        groups=groups,
+        count=len(items),
+    )
+
+
+@bp.get("/centers/<code>/services/<int:service_id>")
+def service(code: str, service_id: int) -> str:
+    center = _center_or_404(code)
+    try:
+        item = services.get_service(center, service_id)
+    except NotFound:
+        abort(404)
+    return render_template(
+        "catalogue/service.html", center=center, item=item, windows=services.windows_for(item)
+    )

@@ -1,0 +1,21 @@
+"""The only clock: every service takes ``now`` from here (tests pass their own)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+
+def now_utc() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    """Return the calendar day ``moment`` falls on in ``timezone``."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def to_local(moment: datetime, timezone: str) -> datetime:
+    """Convert an aware datetime to ``timezone``."""
+    return moment.astimezone(ZoneInfo(timezone))

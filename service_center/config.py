@@ -1,0 +1,33 @@
+"""Default configuration; no secrets here (see create_app for the order of sources)."""
+
+from __future__ import annotations
+
+
+class DefaultConfig:
+    SQLALCHEMY_DATABASE_URI = "sqlite:///service_center.sqlite"
+    #: never print bound values (names, phones) in errors or logs
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}
+    WTF_CSRF_TIME_LIMIT = None  # a kiosk or desk page stays open all day
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_CN", "en")
+    TIMEZONE = "Asia/Shanghai"
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    AUTH_LOGIN_FAILURE_LIMIT = "5 per minute"
+
+    QUEUE_WALKIN_MAX_WAIT_MINUTES = 30  #: past this, bookings no longer pass a walk-in
+    QUEUE_NO_SHOW_MIN_CALLS = 2  #: calls before a clerk may mark a ticket no-show
+    QUEUE_REQUEUE_MINUTES = 30  #: a no-show may be re-queued once within this time
+    QUEUE_RECENT_SERVICE_SAMPLE = 20  #: completed cases that feed the estimated wait
+
+    BOOKING_CHECKIN_EARLY_MINUTES = 15
+    BOOKING_CHECKIN_LATE_MINUTES = 15
+    BOOKING_MAX_OPEN_PER_PHONE = 2
+    BOOKING_SAME_DAY = False
+    BOOKING_RATE_LIMIT = "10 per minute"
+    BOOKING_LOOKUP_RATE_LIMIT = "20 per minute"
+
+    PERSONAL_DATA_RETENTION_DAYS = 365

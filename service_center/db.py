@@ -1,0 +1,125 @@
+"""The SQLAlchemy base, the ``db`` handle, UTC datetimes and per-dialect connection set-up."""
+
+from __future__ import annotations
+
+import enum
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, Enum, MetaData, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every database (SQLite keeps it naive on disk)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware datetime")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+    """Switch on foreign keys, WAL and a busy timeout; let SQLAlchemy emit BEGIN itself."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+_begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn: Any) -> None:
+    """Start SQLite transactions ourselves: IMMEDIATE inside ``write_transaction``."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+def write_transaction() -> None:
+    """Start the session's transaction holding SQLite's write lock from its first statement.
+
+    On SQLite a transaction that reads and then writes can fail with "database is locked"
+    when another writer got in between; ``BEGIN IMMEDIATE`` makes writers queue instead.
+    A read-only transaction already open is ended first, so loaded objects are read again
+    under the lock. On PostgreSQL this only starts the transaction: callers lock the rows
+    they race for (``FOR UPDATE``, conditional updates) themselves.
+
+    :raises RuntimeError: when the session holds unflushed or flushed-but-uncommitted changes.
+    """
+    session = db.session()
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("write_transaction() must start the unit of work")
+        session.commit()
+    token = _begin_immediate.set(True)
+    try:
+        session.connection()
+    finally:
+        _begin_immediate.reset(token)
+
+
+def is_postgresql() -> bool:
+    """Tell whether the session talks to PostgreSQL."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def ping() -> None:
+    """Run a trivial query (health checks)."""
+    db.session.execute(text("SELECT 1"))
+
+
+def str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    """A VARCHAR column type holding an enum's values, with a CHECK constraint on both databases."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_class),
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )

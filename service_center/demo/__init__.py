@@ -1,0 +1,1 @@
+"""The demo deployment: two centers of Cao County with their windows, items and staff."""

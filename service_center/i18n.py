@@ -1,0 +1,44 @@
+"""Language choice (cookie, then Accept-Language) and picking a model's text in that language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, has_request_context, request
+from flask_babel import get_locale
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """Pick the page language: the remembered choice, else the browser's, else Chinese."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    if chosen in languages:
+        return chosen
+    best = request.accept_languages.best_match(
+        [*languages, "zh", "zh-CN", "zh-Hans", "en-US", "en-GB"]
+    )
+    if best is None:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return "en" if best.startswith("en") else "zh_CN"
+
+
+def current_language() -> str:
+    """Return "zh" or "en" for the request being served (Chinese outside requests)."""
+    if not has_request_context():
+        return "zh"
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh"
+
+
+def localized(obj: Any, field: str) -> str:
+    """Return ``obj.<field>_en`` or ``obj.<field>_zh`` for the current language.
+
+    English falls back to Chinese where no English text was entered.
+    """
+    if current_language() == "en":
+        value = getattr(obj, f"{field}_en", "") or ""
+        if value:
+            return value
+    return getattr(obj, f"{field}_zh", "") or ""

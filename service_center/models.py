@@ -1,0 +1,44 @@
+"""Every model of every area, imported in one place so metadata and migrations see them all."""
+
+from .auth.models import ApiToken, Role, User
+from .booking.models import Appointment, AppointmentState, BookingSlot
+from .catalogue.models import CaseType, Center, CenterDay, Department, OpeningHours, ServiceItem
+from .queueing.models import (
+    Case,
+    DailyCounter,
+    Evaluation,
+    EventKind,
+    Outcome,
+    Ticket,
+    TicketEvent,
+    TicketState,
+    WalkInCap,
+)
+from .windows.models import Window, WindowState, window_services
+
+__all__ = [
+    "ApiToken",
+    "Appointment",
+    "AppointmentState",
+    "BookingSlot",
+    "Case",
+    "CaseType",
+    "Center",
+    "CenterDay",
+    "DailyCounter",
+    "Department",
+    "EventKind",
+    "Evaluation",
+    "OpeningHours",
+    "Outcome",
+    "Role",
+    "ServiceItem",
+    "Ticket",
+    "TicketEvent",
+    "TicketState",
+    "User",
+    "WalkInCap",
+    "Window",
+    "WindowState",
+    "window_services",
+]

@@ -1,0 +1,28 @@
+"""Masking of personal data for every screen but the clerk's own case view."""
+
+from __future__ import annotations
+
+
+def mask_name(name: str | None) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧***; Latin names keep their first letter."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_phone(phone: str | None) -> str:
+    """13812345678 → 138****5678."""
+    if not phone:
+        return ""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def mask_id_number(id_number: str | None) -> str:
+    """Keep the first and last two characters of a resident ID: 11**************2X."""
+    if not id_number:
+        return ""
+    if len(id_number) <= 4:
+        return "*" * len(id_number)
+    return id_number[:2] + "*" * (len(id_number) - 4) + id_number[-2:]

@@ -1,0 +1,1 @@
+"""Tickets, the queue order, call-next, the ticket life cycle, cases and ratings."""

@@ -1,0 +1,232 @@
+"""Tickets, their events, the cases they close into, ratings and the per-day counters."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import UTCDateTime, db, str_enum
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..booking.models import Appointment
+    from ..catalogue.models import CaseType, Center, ServiceItem
+    from ..windows.models import Window
+
+
+class TicketState(enum.StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+class EventKind(enum.StrEnum):
+    ISSUED = "issued"
+    CALLED = "called"
+    RECALLED = "recalled"
+    STARTED = "started"
+    TRANSFERRED = "transferred"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    REQUEUED = "requeued"
+    CANCELLED = "cancelled"
+
+
+class Outcome(enum.StrEnum):
+    COMPLETED = "completed"  #: 办结
+    DOCUMENTS_MISSING = "documents_missing"  #: 补正
+    NOT_ACCEPTED = "not_accepted"  #: 不予受理
+
+
+class DailyCounter(db.Model):
+    """The last number handed out per center, service day and series ("B", "case")."""
+
+    __tablename__ = "daily_counters"
+
+    center_id: Mapped[int] = mapped_column(
+        ForeignKey("centers.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_date: Mapped[date] = mapped_column(primary_key=True)
+    series: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class WalkInCap(db.Model):
+    """A center's optional cap on walk-in tickets per day for one case type."""
+
+    __tablename__ = "walk_in_caps"
+
+    center_id: Mapped[int] = mapped_column(
+        ForeignKey("centers.id", ondelete="CASCADE"), primary_key=True
+    )
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"), primary_key=True)
+    daily_cap: Mapped[int]
+
+    __table_args__ = (CheckConstraint("daily_cap >= 0", name="cap_nonnegative"),)
+
+
+class Ticket(db.Model):
+    """A queue ticket (号票): issued at the kiosk or by checking a booking in."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  #: in the QR code; unguessable
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    service_date: Mapped[date]  #: the center's local day of issue
+    number: Mapped[str] = mapped_column(String(8))  #: "B017"
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"))
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"))
+    state: Mapped[TicketState] = mapped_column(
+        str_enum(TicketState, "ticket_state"), default=TicketState.WAITING
+    )
+    is_priority: Mapped[bool] = mapped_column(default=False)  #: 绿色通道
+    is_booked: Mapped[bool] = mapped_column(default=False)  #: a booking checked in on time
+    issued_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    queued_dt: Mapped[datetime] = mapped_column(UTCDateTime)  #: place in time; kept on transfer
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
+    #: set by a transfer to a window: the ticket waits for that window alone, at its head
+    transfer_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("windows.id", ondelete="SET NULL")
+    )
+    call_count: Mapped[int] = mapped_column(default=0)
+    first_called_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_requeued: Mapped[bool] = mapped_column(default=False)  #: a no-show gets one requeue
+    applicant_name: Mapped[str | None] = mapped_column(String(60))
+    applicant_phone: Mapped[str | None] = mapped_column(String(20))
+
+    center: Mapped[Center] = relationship()
+    service_item: Mapped[ServiceItem] = relationship()
+    case_type: Mapped[CaseType] = relationship()
+    window: Mapped[Window | None] = relationship(foreign_keys=[window_id])
+    transfer_window: Mapped[Window | None] = relationship(foreign_keys=[transfer_window_id])
+    appointment: Mapped[Appointment | None] = relationship(back_populates="ticket")
+    case: Mapped[Case | None] = relationship(back_populates="ticket")
+
+    __table_args__ = (
+        UniqueConstraint("center_id", "service_date", "number"),
+        CheckConstraint("call_count >= 0", name="call_count_nonnegative"),
+        CheckConstraint(
+            "state NOT IN ('called', 'serving') OR window_id IS NOT NULL",
+            name="current_ticket_has_window",
+        ),
+        # the waiting line of one center and day, in arrival order
+        Index("ix_tickets_queue", "center_id", "state", "queued_dt"),
+        Index("ix_tickets_window_state", "window_id", "state"),
+        Index("ix_tickets_day", "center_id", "service_date", "case_type_id"),
+    )
+
+    @property
+    def is_current(self) -> bool:
+        return self.state in (TicketState.CALLED, TicketState.SERVING)
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.number} {self.state}>"
+
+
+class TicketEvent(db.Model):
+    """One state change of a ticket, with its time, window and actor: the audit trail."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind, "event_kind"))
+    at_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+
+    ticket: Mapped[Ticket] = relationship()
+    window: Mapped[Window | None] = relationship()
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_ticket_events_ticket", "ticket_id", "at_dt"),
+        Index("ix_ticket_events_center_kind_at", "center_id", "kind", "at_dt"),
+    )
+
+
+class Case(db.Model):
+    """A case (办件) recorded when a clerk completes a ticket; what the reports count."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)  #: ZZ-20261127-0042
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    service_date: Mapped[date]  #: the center's local day of completion
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), unique=True
+    )
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"))
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"))
+    outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome, "outcome"))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
+    is_booked: Mapped[bool] = mapped_column(default=False)
+    issued_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_called_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    wait_seconds: Mapped[int | None]  #: issue or check-in → first call
+    service_seconds: Mapped[int | None]  #: start → complete
+    applicant_name: Mapped[str | None] = mapped_column(String(60))
+    applicant_phone: Mapped[str | None] = mapped_column(String(20))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket | None] = relationship(back_populates="case")
+    service_item: Mapped[ServiceItem] = relationship()
+    case_type: Mapped[CaseType] = relationship()
+    clerk: Mapped[User | None] = relationship()
+    window: Mapped[Window | None] = relationship()
+    evaluation: Mapped[Evaluation | None] = relationship(back_populates="case")
+
+    __table_args__ = (
+        CheckConstraint("wait_seconds IS NULL OR wait_seconds >= 0", name="wait_nonnegative"),
+        CheckConstraint(
+            "service_seconds IS NULL OR service_seconds >= 0", name="service_nonnegative"
+        ),
+        # covering index of the daily/range counts per case type and outcome
+        Index("ix_cases_day_type", "center_id", "service_date", "case_type_id", "outcome"),
+        Index("ix_cases_date_type", "service_date", "case_type_id"),
+    )
+
+
+class Evaluation(db.Model):
+    """The resident's one satisfaction rating (好差评) of a case, 5 best … 1 worst."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    service_date: Mapped[date]  #: the case's day, so ratings count with their cases
+    rating: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="evaluation")
+
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        Index("ix_evaluations_day", "center_id", "service_date"),
+    )

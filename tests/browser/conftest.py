@@ -1,0 +1,124 @@
+"""Browser tests: Debian's Chromium through Playwright against a live server on 127.0.0.1.
+
+The server runs in a thread of the test session (werkzeug, threaded) on a SQLite file seeded
+with the demo county. Without Chromium the tests skip with a reason, except under CI=true,
+where a missing Chromium fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from service_center import create_app
+from service_center.db import db
+from service_center.demo.seed import seed_demo
+from tests.conftest import base_config
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(autouse=True)
+def _browser_marker(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("browser") is None:
+        raise pytest.UsageError("tests in tests/browser must be marked browser")
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The demo county served on a free port of 127.0.0.1 for the whole session."""
+    folder: Path = tmp_path_factory.mktemp("live")
+    app = create_app(
+        base_config(
+            f"sqlite:///{folder / 'live.sqlite'}",
+            WTF_CSRF_ENABLED=True,
+            AUTH_LOGIN_FAILURE_LIMIT="1000 per minute",
+        )
+    )
+    with app.app_context():
+        db.create_all()
+        seed_demo()
+        db.session.commit()
+    server = LiveServer(app)
+    server.start()
+    yield server
+    server.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        if IN_CI:
+            pytest.fail("chromium is not installed (apt-get install chromium); CI=true needs it")
+        pytest.skip("chromium is not installed: apt-get install chromium")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page: Any, request: pytest.FixtureRequest):
+    """Save a screenshot under test-artifacts/ (for looking at the page by eye)."""
+    folder = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+    def take(name: str) -> Path:
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
