@@ -20,10 +20,13 @@ AREAS = ("auth", "catalogue", "windows", "queueing", "booking", "desk", "display
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app; ``test_config`` replaces instance config and environment."""
+    """Build the app; ``test_config`` replaces instance config and environment.
+
+    The instance folder is ``<checkout>/instance``, or ``SERVICE_CENTER_INSTANCE_PATH``.
+    """
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=os.environ.get("SERVICE_CENTER_INSTANCE_PATH") or str(ROOT / "instance"),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )

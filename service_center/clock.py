@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+_offset = timedelta(0)
 
 
 def now_utc() -> datetime:
     """Return the current time as an aware UTC datetime."""
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _offset
+
+
+def travel(offset: timedelta) -> None:
+    """Shift the app's clock by ``offset`` (browser tests and demos of a working morning)."""
+    global _offset
+    _offset = offset
 
 
 def local_date(moment: datetime, timezone: str) -> date:

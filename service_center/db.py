@@ -10,7 +10,7 @@ from typing import Any
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Enum, MetaData, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -80,19 +80,22 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def write_transaction() -> None:
-    """Start the session's transaction holding SQLite's write lock from its first statement.
+    """Make sure the session's transaction holds SQLite's write lock from its first statement.
 
     On SQLite a transaction that reads and then writes can fail with "database is locked"
     when another writer got in between; ``BEGIN IMMEDIATE`` makes writers queue instead.
     A read-only transaction already open is ended first, so loaded objects are read again
-    under the lock. On PostgreSQL this only starts the transaction: callers lock the rows
-    they race for (``FOR UPDATE``, conditional updates) themselves.
+    under the lock; inside a write transaction already started this does nothing, so domain
+    functions can call it and still compose. On PostgreSQL it only starts the transaction:
+    callers lock the rows they race for (``FOR UPDATE``, conditional updates) themselves.
 
-    :raises RuntimeError: when the session holds unflushed or flushed-but-uncommitted changes.
+    :raises RuntimeError: when the session holds changes of a transaction not started here.
     """
     session = db.session()
     if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
+        if session.info.get("write_transaction") is session.get_transaction():
+            return
+        if session.new or session.dirty or session.deleted or session.info.get("flushed"):
             raise RuntimeError("write_transaction() must start the unit of work")
         session.commit()
     token = _begin_immediate.set(True)
@@ -100,6 +103,19 @@ def write_transaction() -> None:
         session.connection()
     finally:
         _begin_immediate.reset(token)
+    session.info["write_transaction"] = session.get_transaction()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, flush_context: Any) -> None:
+    session.info["flushed"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop("flushed", None)
+        session.info.pop("write_transaction", None)
 
 
 def is_postgresql() -> bool:

@@ -12,6 +12,8 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     """Pick the page language: the remembered choice, else the browser's, else Chinese."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in languages:

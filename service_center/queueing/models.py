@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -130,6 +131,14 @@ class Ticket(db.Model):
         # the waiting line of one center and day, in arrival order
         Index("ix_tickets_queue", "center_id", "state", "queued_dt"),
         Index("ix_tickets_window_state", "window_id", "state"),
+        # a window holds at most one current ticket, whatever the app processes do
+        Index(
+            "uq_tickets_one_current_per_window",
+            "window_id",
+            unique=True,
+            sqlite_where=text("state IN ('called', 'serving')"),
+            postgresql_where=text("state IN ('called', 'serving')"),
+        ),
         Index("ix_tickets_day", "center_id", "service_date", "case_type_id"),
     )
 

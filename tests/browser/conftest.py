@@ -1,8 +1,9 @@
 """Browser tests: Debian's Chromium through Playwright against a live server on 127.0.0.1.
 
 The server runs in a thread of the test session (werkzeug, threaded) on a SQLite file seeded
-with the demo county. Without Chromium the tests skip with a reason, except under CI=true,
-where a missing Chromium fails the run.
+with the demo county; the app's clock is moved to 10:00 of the next working day, so the
+centers are open whenever the suite runs. Without Chromium the tests skip with a reason,
+except under CI=true, where a missing Chromium fails the run.
 """
 
 from __future__ import annotations
@@ -11,18 +12,22 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from service_center import create_app
+from service_center import clock, create_app
+from service_center.catalogue.calendar import national_workday
 from service_center.db import db
 from service_center.demo.seed import seed_demo
 from tests.conftest import base_config
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -56,6 +61,15 @@ class LiveServer:
         self._thread.join(timeout=10)
 
 
+def next_working_morning(now: datetime) -> datetime:
+    """10:00 in Shanghai on the next working day after ``now`` (the demo centers are open)."""
+    local = now.astimezone(SHANGHAI)
+    day = local.date() + timedelta(days=1)
+    while not national_workday(day)[0] or day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(10, 0), SHANGHAI).astimezone(UTC)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The demo county served on a free port of 127.0.0.1 for the whole session."""
@@ -71,10 +85,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         db.create_all()
         seed_demo()
         db.session.commit()
+    real_now = datetime.now(UTC)
+    clock.travel(next_working_morning(real_now) - real_now)
     server = LiveServer(app)
     server.start()
     yield server
     server.stop()
+    clock.travel(timedelta(0))
     with app.app_context():
         db.engine.dispose()
 

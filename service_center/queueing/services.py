@@ -1,0 +1,675 @@
+"""The queue engine: numbering, routing, call-next order, the ticket life cycle, cases.
+
+Every function takes ``now`` and leaves the commit to its caller. Functions that race with
+other app processes (issuing, calling, acting on a ticket) start their own unit of work with
+``write_transaction()``: on SQLite that takes the write lock up front, on PostgreSQL the rows
+raced for are locked (``FOR UPDATE``, ``SKIP LOCKED`` for call-next).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..catalogue import calendar
+from ..catalogue.models import Center, ServiceItem
+from ..clock import local_date
+from ..db import db, write_transaction
+from ..errors import Conflict, DomainError, Invalid, NotFound
+from ..windows.models import Window, WindowState, window_services
+from .models import (
+    Case,
+    DailyCounter,
+    EventKind,
+    Outcome,
+    Ticket,
+    TicketEvent,
+    TicketState,
+    WalkInCap,
+)
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..booking.models import Appointment
+
+
+class CenterClosed(Conflict):
+    default_message = _l("The center is not taking walk-in tickets now.")
+
+
+class WalkInCapReached(Conflict):
+    default_message = _l("Today's walk-in tickets for this case type have all been issued.")
+
+
+class QueueEmpty(DomainError):
+    status = 204
+    default_message = _l("Nobody is waiting for this window.")
+
+
+class WindowNotOpen(Conflict):
+    default_message = _l("Open the window before calling.")
+
+
+class WindowBusy(Conflict):
+    default_message = _l(
+        "This window still holds a ticket: complete, mark no-show or transfer it first."
+    )
+
+
+class InvalidTransition(Conflict):
+    default_message = _l("This action does not fit the ticket's status.")
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def _setting(key: str, default: int) -> int:
+    return int(current_app.config.get(key, default))
+
+
+# --- numbering ------------------------------------------------------------------------------
+
+
+def next_daily_value(center_id: int, day, series: str) -> int:
+    """Hand out the next number of ``series`` for a center's day, atomically.
+
+    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on both databases: concurrent callers
+    queue on the counter row and each gets its own value; a new day starts at 1.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(DailyCounter).values(
+        center_id=center_id, service_date=day, series=series, last_value=1
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["center_id", "service_date", "series"],
+        set_={"last_value": DailyCounter.last_value + 1},
+    ).returning(DailyCounter.last_value)
+    return int(db.session.execute(stmt).scalar_one())
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(12)  # 96 bits, 16 URL-safe characters
+
+
+# --- issuing --------------------------------------------------------------------------------
+
+
+def issue_ticket(
+    center: Center,
+    item: ServiceItem,
+    *,
+    now: datetime,
+    priority: bool = False,
+    booked: bool = False,
+    appointment: Appointment | None = None,
+    applicant_name: str | None = None,
+    applicant_phone: str | None = None,
+    actor: User | None = None,
+) -> Ticket:
+    """Issue a ticket for ``item`` and put it in the queue of the windows that handle it.
+
+    Walk-ins are taken only while the center is open and under its daily cap per case type;
+    a booking checked in on time (``booked``) is let in before opening too.
+
+    :raises NotFound: when the item is not one of the center's active items.
+    :raises CenterClosed: outside opening hours or on a closed day (walk-ins).
+    :raises WalkInCapReached: when the day's walk-in tickets of the case type are gone.
+    """
+    write_transaction()
+    if item.center_id != center.id or not item.is_active:
+        raise NotFound(_("This center offers no such service item."), field="service")
+    if not booked and not calendar.is_open_at(center, now):
+        raise CenterClosed(_closed_message(center, now))
+    day = local_date(now, center.timezone)
+    prefix = item.case_type.prefix
+    if not booked:
+        cap = db.session.get(WalkInCap, (center.id, item.case_type_id))
+        if cap is not None and next_daily_value(center.id, day, f"walkin:{prefix}") > cap.daily_cap:
+            raise WalkInCapReached()
+    sequence = next_daily_value(center.id, day, prefix)
+    ticket = Ticket(
+        token=_new_token(),
+        center=center,
+        service_date=day,
+        number=f"{prefix}{sequence:03d}",
+        service_item=item,
+        case_type_id=item.case_type_id,
+        state=TicketState.WAITING,
+        is_priority=priority,
+        is_booked=booked,
+        issued_dt=now,
+        queued_dt=now,
+        applicant_name=applicant_name,
+        applicant_phone=applicant_phone,
+    )
+    if appointment is not None:
+        ticket.appointment = appointment
+    db.session.add(ticket)
+    db.session.flush()
+    _record(ticket, EventKind.ISSUED, now, actor=actor, detail="booked" if booked else "")
+    return ticket
+
+
+def _closed_message(center: Center, now: datetime) -> str:
+    status = calendar.day_status(center, local_date(now, center.timezone))
+    if not status.is_open:
+        reason = f" ({status.reason})" if status.reason else ""
+        return _(
+            "The center is closed today%(reason)s; walk-in tickets are not issued.", reason=reason
+        )
+    periods = calendar.opening_periods(center, status.day)
+    hours = ", ".join(f"{a.strftime('%H:%M')}–{b.strftime('%H:%M')}" for a, b in periods)
+    return _("Walk-in tickets are issued during opening hours only: %(hours)s.", hours=hours)
+
+
+def _record(
+    ticket: Ticket,
+    kind: EventKind,
+    now: datetime,
+    *,
+    window: Window | None = None,
+    actor: User | None = None,
+    detail: str = "",
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        center_id=ticket.center_id,
+        kind=kind,
+        at_dt=now,
+        window_id=window.id if window is not None else None,
+        actor_id=actor.id if actor is not None else None,
+        detail=detail[:200],
+    )
+    db.session.add(event)
+    return event
+
+
+# --- the call-next order --------------------------------------------------------------------
+
+
+def _waiting_for(window: Window, now: datetime):
+    """The waiting tickets ``window`` may call, in the exact order call-next takes them.
+
+    Order: tickets transferred to this window; then priority tickets (绿色通道); then bookings
+    checked in on time together with walk-ins waiting longer than QUEUE_WALKIN_MAX_WAIT_MINUTES;
+    then the other walk-ins; oldest place in time first within each group.
+    """
+    max_wait = timedelta(minutes=_setting("QUEUE_WALKIN_MAX_WAIT_MINUTES", 30))
+    rank = case(
+        (Ticket.transfer_window_id == window.id, 0),
+        (Ticket.is_priority, 1),
+        (or_(Ticket.is_booked, Ticket.queued_dt <= now - max_wait), 2),
+        else_=3,
+    )
+    handled = (
+        Ticket.center_id == window.center_id
+        if window.is_comprehensive
+        else Ticket.service_item_id.in_(
+            select(window_services.c.service_item_id).where(
+                window_services.c.window_id == window.id
+            )
+        )
+    )
+    return (
+        select(Ticket)
+        .where(
+            Ticket.center_id == window.center_id,
+            Ticket.state == TicketState.WAITING,
+            or_(
+                Ticket.transfer_window_id == window.id,
+                Ticket.transfer_window_id.is_(None) & handled,
+            ),
+        )
+        .order_by(rank, Ticket.queued_dt, Ticket.id)
+    )
+
+
+def window_queue(window: Window, *, now: datetime, limit: int | None = None) -> list[Ticket]:
+    """Return the window's queue in the order call-next will take it."""
+    stmt = _waiting_for(window, now)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def current_ticket(window: Window) -> Ticket | None:
+    """Return the ticket the window is calling or serving, if any."""
+    return db.session.scalar(
+        select(Ticket).where(
+            Ticket.window_id == window.id,
+            Ticket.state.in_([TicketState.CALLED, TicketState.SERVING]),
+        )
+    )
+
+
+def call_next_ticket(window: Window, *, now: datetime, actor: User | None = None) -> Ticket:
+    """Call the next ticket to ``window``; exactly once, whatever runs in parallel.
+
+    :raises WindowNotOpen: when the window is paused or closed.
+    :raises WindowBusy: when the window still holds a called or serving ticket.
+    :raises QueueEmpty: when nobody waits for this window.
+    """
+    window = _lock_window(window)
+    if window.state is not WindowState.OPEN:
+        raise WindowNotOpen()
+    if current_ticket(window) is not None:
+        raise WindowBusy()
+    ticket = db.session.scalar(
+        _waiting_for(window, now).limit(1).with_for_update(skip_locked=True, of=Ticket)
+    )
+    if ticket is None:
+        raise QueueEmpty()
+    ticket.state = TicketState.CALLED
+    ticket.window_id = window.id
+    ticket.transfer_window_id = None
+    ticket.call_count += 1
+    ticket.called_dt = now
+    if ticket.first_called_dt is None:
+        ticket.first_called_dt = now
+    _record(ticket, EventKind.CALLED, now, window=window, actor=actor)
+    db.session.flush()
+    return ticket
+
+
+def _lock_window(window: Window) -> Window:
+    """Start the unit of work and lock the window's row (PostgreSQL) or the database (SQLite)."""
+    window_id = window.id
+    _begin()
+    locked = db.session.get(Window, window_id, with_for_update=True, populate_existing=True)
+    if locked is None:
+        raise NotFound(_("No such window."))
+    return locked
+
+
+def _lock_ticket(ticket: Ticket) -> Ticket:
+    ticket_id = ticket.id
+    _begin()
+    locked = db.session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+    if locked is None:
+        raise NotFound(_("No such ticket."))
+    return locked
+
+
+def _begin() -> None:
+    write_transaction()
+
+
+# --- the life cycle -------------------------------------------------------------------------
+
+#: action → the states it may start from
+ALLOWED: dict[str, tuple[TicketState, ...]] = {
+    "recall": (TicketState.CALLED,),
+    "start": (TicketState.CALLED,),
+    "no_show": (TicketState.CALLED,),
+    "transfer": (TicketState.CALLED, TicketState.SERVING),
+    "complete": (TicketState.SERVING,),
+    "cancel": (TicketState.WAITING,),
+    "requeue": (TicketState.NO_SHOW,),
+}
+
+STATE_LABELS = {
+    TicketState.WAITING: _l("waiting"),
+    TicketState.CALLED: _l("called"),
+    TicketState.SERVING: _l("being served"),
+    TicketState.DONE: _l("done"),
+    TicketState.NO_SHOW: _l("a no-show"),
+    TicketState.CANCELLED: _l("cancelled"),
+}
+
+ACTION_LABELS = {
+    "recall": _l("recalled"),
+    "start": _l("started"),
+    "no_show": _l("marked no-show"),
+    "transfer": _l("transferred"),
+    "complete": _l("completed"),
+    "cancel": _l("cancelled"),
+    "requeue": _l("put back in the queue"),
+}
+
+
+def can(ticket: Ticket, action: str) -> bool:
+    """Tell whether ``action`` fits the ticket's status."""
+    return ticket.state in ALLOWED[action]
+
+
+def _require(ticket: Ticket, action: str) -> None:
+    if not can(ticket, action):
+        raise InvalidTransition(
+            _(
+                "Ticket %(number)s is %(state)s; it cannot be %(action)s.",
+                number=ticket.number,
+                state=STATE_LABELS[ticket.state],
+                action=ACTION_LABELS[action],
+            )
+        )
+
+
+def recall_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) -> Ticket:
+    """Announce a called ticket again.
+
+    :raises InvalidTransition: unless the ticket is called.
+    """
+    ticket = _lock_ticket(ticket)
+    _require(ticket, "recall")
+    ticket.call_count += 1
+    ticket.called_dt = now
+    _record(ticket, EventKind.RECALLED, now, window=ticket.window, actor=actor)
+    db.session.flush()
+    return ticket
+
+
+def start_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) -> Ticket:
+    """The resident has arrived at the window: start serving.
+
+    :raises InvalidTransition: unless the ticket is called.
+    """
+    ticket = _lock_ticket(ticket)
+    _require(ticket, "start")
+    ticket.state = TicketState.SERVING
+    ticket.started_dt = now
+    _record(ticket, EventKind.STARTED, now, window=ticket.window, actor=actor)
+    db.session.flush()
+    return ticket
+
+
+def mark_no_show(ticket: Ticket, *, now: datetime, actor: User | None = None) -> Ticket:
+    """Mark a called resident who did not come (过号), after QUEUE_NO_SHOW_MIN_CALLS calls.
+
+    :raises InvalidTransition: unless the ticket is called often enough.
+    """
+    ticket = _lock_ticket(ticket)
+    _require(ticket, "no_show")
+    min_calls = _setting("QUEUE_NO_SHOW_MIN_CALLS", 1)
+    if ticket.call_count < min_calls:
+        raise InvalidTransition(
+            _(
+                "Call %(number)s at least %(calls)d times before marking a no-show.",
+                number=ticket.number,
+                calls=min_calls,
+            )
+        )
+    ticket.state = TicketState.NO_SHOW
+    ticket.finished_dt = now
+    _record(ticket, EventKind.NO_SHOW, now, window=ticket.window, actor=actor)
+    db.session.flush()
+    return ticket
+
+
+def transfer_ticket(
+    ticket: Ticket,
+    *,
+    now: datetime,
+    window: Window | None = None,
+    item: ServiceItem | None = None,
+    actor: User | None = None,
+) -> Ticket:
+    """Send a ticket to another window or item; it waits again with its original place in time.
+
+    A ticket sent to a window waits for that window alone and is called there first.
+
+    :raises Invalid: without a target, or with a target of another center or one that cannot
+        handle the item.
+    :raises InvalidTransition: unless the ticket is called or being served.
+    """
+    ticket = _lock_ticket(ticket)
+    _require(ticket, "transfer")
+    if window is None and item is None:
+        raise Invalid(_("Choose a window or an item to transfer to."), field="window")
+    if item is not None and (item.center_id != ticket.center_id or not item.is_active):
+        raise Invalid(_("This center offers no such service item."), field="service")
+    target_item = item or ticket.service_item
+    if window is not None:
+        if window.center_id != ticket.center_id:
+            raise Invalid(_("That window belongs to another center."), field="window")
+        if window.id == ticket.window_id and item is None:
+            raise Invalid(_("The ticket is already at this window."), field="window")
+        if not window.handles(target_item):
+            raise Invalid(
+                _("Window %(number)d does not handle this item.", number=window.number),
+                field="window",
+            )
+    from_window = ticket.window
+    if item is not None:
+        ticket.service_item = item
+        ticket.case_type_id = item.case_type_id
+    ticket.state = TicketState.WAITING
+    ticket.window_id = None
+    ticket.started_dt = None
+    ticket.transfer_window_id = window.id if window is not None else None
+    detail = []
+    if window is not None:
+        detail.append(f"window={window.number}")
+    if item is not None:
+        detail.append(f"service={item.code}")
+    _record(
+        ticket, EventKind.TRANSFERRED, now, window=from_window, actor=actor, detail=" ".join(detail)
+    )
+    db.session.flush()
+    return ticket
+
+
+def complete_ticket(
+    ticket: Ticket,
+    *,
+    now: datetime,
+    outcome: Outcome,
+    notes: str = "",
+    applicant_name: str | None = None,
+    applicant_phone: str | None = None,
+    actor: User | None = None,
+) -> Case:
+    """Close a served ticket and record its case (办件) with a unique case number.
+
+    :raises InvalidTransition: unless the ticket is being served.
+    """
+    ticket = _lock_ticket(ticket)
+    _require(ticket, "complete")
+    center = ticket.center
+    day = local_date(now, center.timezone)
+    sequence = next_daily_value(center.id, day, "case")
+    issued = ticket.issued_dt
+    case_ = Case(
+        number=f"{center.case_prefix}-{day:%Y%m%d}-{sequence:04d}",
+        center_id=center.id,
+        service_date=day,
+        ticket=ticket,
+        service_item_id=ticket.service_item_id,
+        case_type_id=ticket.case_type_id,
+        outcome=outcome,
+        clerk_id=actor.id if actor is not None else None,
+        window_id=ticket.window_id,
+        is_booked=ticket.is_booked,
+        issued_dt=issued,
+        first_called_dt=ticket.first_called_dt,
+        started_dt=ticket.started_dt,
+        completed_dt=now,
+        wait_seconds=_seconds(issued, ticket.first_called_dt),
+        service_seconds=_seconds(ticket.started_dt, now),
+        applicant_name=applicant_name or ticket.applicant_name,
+        applicant_phone=applicant_phone or ticket.applicant_phone,
+        notes=notes.strip(),
+    )
+    db.session.add(case_)
+    ticket.state = TicketState.DONE
+    ticket.finished_dt = now
+    _record(
+        ticket, EventKind.COMPLETED, now, window=ticket.window, actor=actor, detail=outcome.value
+    )
+    db.session.flush()
+    return case_
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(int((end - start).total_seconds()), 0)
+
+
+def cancel_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) -> Ticket:
+    """Withdraw a waiting ticket (the resident leaves).
+
+    :raises InvalidTransition: unless the ticket is waiting.
+    """
+    ticket = _lock_ticket(ticket)
+    _require(ticket, "cancel")
+    ticket.state = TicketState.CANCELLED
+    ticket.finished_dt = now
+    _record(ticket, EventKind.CANCELLED, now, actor=actor)
+    db.session.flush()
+    return ticket
+
+
+def requeue_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) -> Ticket:
+    """Put a no-show back in the queue once, within QUEUE_REQUEUE_MINUTES, behind those waiting.
+
+    :raises InvalidTransition: unless a no-show not requeued before and still in time.
+    """
+    ticket = _lock_ticket(ticket)
+    _require(ticket, "requeue")
+    limit = timedelta(minutes=_setting("QUEUE_REQUEUE_MINUTES", 30))
+    if ticket.is_requeued:
+        raise InvalidTransition(
+            _("Ticket %(number)s was already put back once.", number=ticket.number)
+        )
+    if ticket.finished_dt is not None and now - ticket.finished_dt > limit:
+        raise InvalidTransition(
+            _(
+                "Ticket %(number)s was missed more than %(minutes)d minutes ago; "
+                "take a new ticket.",
+                number=ticket.number,
+                minutes=int(limit.total_seconds() // 60),
+            )
+        )
+    ticket.state = TicketState.WAITING
+    ticket.is_requeued = True
+    ticket.queued_dt = now
+    ticket.window_id = None
+    ticket.finished_dt = None
+    _record(ticket, EventKind.REQUEUED, now, actor=actor)
+    db.session.flush()
+    return ticket
+
+
+# --- windows --------------------------------------------------------------------------------
+
+
+def set_window_state(
+    window: Window, state: WindowState, *, now: datetime, actor: User | None = None
+) -> Window:
+    """Open, pause or close a window; a window holding a ticket cannot close.
+
+    :raises Conflict: when closing a window that still holds a called or serving ticket.
+    """
+    window = _lock_window(window)
+    if state is WindowState.CLOSED and current_ticket(window) is not None:
+        raise Conflict(_("Finish or transfer the current ticket before closing the window."))
+    if window.state is not state:
+        window.state = state
+        window.state_changed_dt = now
+    db.session.flush()
+    return window
+
+
+# --- position and estimated wait ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """Where a waiting ticket stands: people ahead and an estimated wait in minutes."""
+
+    ahead: int
+    estimated_wait_minutes: int | None
+    open_windows: int
+
+
+def windows_for_ticket(ticket: Ticket) -> list[Window]:
+    """Return the windows that may call ``ticket`` (its transfer window, or all that handle it)."""
+    if ticket.transfer_window_id is not None:
+        return [ticket.transfer_window] if ticket.transfer_window else []
+    return list(
+        db.session.scalars(
+            select(Window)
+            .where(
+                Window.center_id == ticket.center_id,
+                or_(
+                    Window.is_comprehensive,
+                    Window.id.in_(
+                        select(window_services.c.window_id).where(
+                            window_services.c.service_item_id == ticket.service_item_id
+                        )
+                    ),
+                ),
+            )
+            .order_by(Window.number)
+        )
+    )
+
+
+def average_service_minutes(item: ServiceItem) -> float:
+    """Mean service time of the item's last QUEUE_RECENT_SERVICE_SAMPLE cases, else its default."""
+    sample = _setting("QUEUE_RECENT_SERVICE_SAMPLE", 20)
+    recent = (
+        select(Case.service_seconds)
+        .where(Case.service_item_id == item.id, Case.service_seconds.is_not(None))
+        .order_by(Case.completed_dt.desc())
+        .limit(sample)
+        .subquery()
+    )
+    mean = db.session.scalar(select(func.avg(recent.c.service_seconds)))
+    if mean is None:
+        return float(item.service_minutes)
+    return float(mean) / 60
+
+
+def queue_position(ticket: Ticket, *, now: datetime) -> QueuePosition:
+    """Estimate the wait of a waiting ticket (method in docs/architecture.md).
+
+    ahead = the fewest tickets before it in the queue of any window that may call it;
+    wait = ceil((ahead + 1) × mean service minutes ÷ open windows that may call it), counting
+    the tickets ahead as if they were for the same item, plus nothing for the ticket being
+    served (it is part of the +1). With no window open, the estimate is None.
+    """
+    if ticket.state is not TicketState.WAITING:
+        return QueuePosition(0, None if ticket.state is not TicketState.CALLED else 0, 0)
+    windows = windows_for_ticket(ticket)
+    if not windows:
+        return QueuePosition(0, None, 0)
+    ahead = min(_index_in_queue(ticket, w, now) for w in windows)
+    open_windows = sum(1 for w in windows if w.state is WindowState.OPEN)
+    if open_windows == 0:
+        return QueuePosition(ahead, None, 0)
+    minutes = average_service_minutes(ticket.service_item)
+    estimate = math.ceil(ahead * minutes / open_windows) if ahead else 0
+    return QueuePosition(ahead, estimate, open_windows)
+
+
+def _index_in_queue(ticket: Ticket, window: Window, now: datetime) -> int:
+    ids = list(db.session.scalars(_waiting_for(window, now).with_only_columns(Ticket.id)))
+    try:
+        return ids.index(ticket.id)
+    except ValueError:
+        return len(ids)
+
+
+# --- look-ups -------------------------------------------------------------------------------
+
+
+def get_ticket_by_token(token: str) -> Ticket:
+    """Return the ticket behind a QR token.
+
+    :raises NotFound: for an unknown token.
+    """
+    ticket = db.session.scalar(select(Ticket).where(Ticket.token == token))
+    if ticket is None:
+        raise NotFound(_("No ticket has this code."))
+    return ticket

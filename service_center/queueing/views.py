@@ -1,0 +1,144 @@
+"""The kiosk at the hall door and the resident's live ticket page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from ..catalogue import calendar
+from ..catalogue import services as catalogue
+from ..clock import now_utc
+from ..db import db
+from ..errors import DomainError, NotFound
+from . import services
+from .forms import KioskCheckInForm, KioskTicketForm
+from .qr import qr_svg
+
+bp = Blueprint("queueing", __name__)
+
+
+def _center_or_404(code: str):
+    try:
+        return catalogue.get_center(code)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/kiosk/<code>")
+def kiosk(code: str) -> str:
+    """Pick a case type, then an item (search by Chinese or pinyin); take the ticket."""
+    center = _center_or_404(code)
+    case_type = catalogue.get_case_type(request.args.get("case_type", ""))
+    query = request.args.get("q", "").strip()
+    items = catalogue.search_services(center, query, case_type) if case_type or query else []
+    now = now_utc()
+    return render_template(
+        "queueing/kiosk.html",
+        center=center,
+        case_types=catalogue.list_case_types(),
+        case_type=case_type,
+        query=query,
+        items=items,
+        form=KioskTicketForm(),
+        check_in_form=KioskCheckInForm(),
+        open_now=calendar.is_open_at(center, now),
+        priority_allowed=_priority_allowed(center),
+    )
+
+
+def _priority_allowed(center) -> bool:
+    staff = current_user.is_authenticated and current_user.is_staff_of(center.id)
+    return center.kiosk_priority_enabled or staff
+
+
+@bp.post("/kiosk/<code>/tickets")
+def take_ticket(code: str) -> Any:
+    center = _center_or_404(code)
+    form = KioskTicketForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a service item."), "error")
+        return redirect(url_for("queueing.kiosk", code=code))
+    try:
+        item = catalogue.get_service(center, form.service_id.data)
+        ticket = services.issue_ticket(
+            center,
+            item,
+            now=now_utc(),
+            priority=bool(form.priority.data) and _priority_allowed(center),
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("queueing.kiosk", code=code))
+    db.session.commit()
+    return redirect(url_for("queueing.printed_ticket", code=code, token=ticket.token))
+
+
+@bp.post("/kiosk/<code>/check-in")
+def check_in(code: str) -> Any:
+    """Turn a booking into a ticket (the booking area decides whether it is on time)."""
+    _center_or_404(code)
+    form = KioskCheckInForm()
+    if not form.validate_on_submit():
+        flash(_("Enter your booking code."), "error")
+        return redirect(url_for("queueing.kiosk", code=code))
+    from ..booking import services as booking
+
+    try:
+        ticket = booking.check_in(form.code.data.strip().upper(), now=now_utc())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("queueing.kiosk", code=code))
+    db.session.commit()
+    return redirect(url_for("queueing.printed_ticket", code=code, token=ticket.token))
+
+
+@bp.get("/kiosk/<code>/tickets/<token>")
+def printed_ticket(code: str, token: str) -> str:
+    """The ticket as printed on the 80 mm receipt printer (and shown on the kiosk)."""
+    center = _center_or_404(code)
+    ticket = _ticket_or_404(token)
+    if ticket.center_id != center.id:
+        abort(404)
+    page_url = url_for("queueing.ticket_page", token=ticket.token, _external=True)
+    return render_template(
+        "queueing/printed_ticket.html",
+        center=center,
+        ticket=ticket,
+        position=services.queue_position(ticket, now=now_utc()),
+        qr=Markup(qr_svg(page_url, scale=4, title=ticket.number)),
+        page_url=page_url,
+    )
+
+
+@bp.get("/t/<token>")
+def ticket_page(token: str) -> str:
+    """The resident's live ticket page (the QR code leads here)."""
+    ticket = _ticket_or_404(token)
+    return render_template(
+        "queueing/ticket.html",
+        ticket=ticket,
+        center=ticket.center,
+        position=services.queue_position(ticket, now=now_utc()),
+    )
+
+
+@bp.get("/t/<token>/qr.svg")
+def ticket_qr(token: str) -> Response:
+    ticket = _ticket_or_404(token)
+    svg = qr_svg(url_for("queueing.ticket_page", token=ticket.token, _external=True), scale=6)
+    return Response(
+        svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+def _ticket_or_404(token: str):
+    try:
+        return services.get_ticket_by_token(token)
+    except NotFound:
+        abort(404)

@@ -1,0 +1,51 @@
+// The resident's ticket page: poll the ticket API, show the window when called, chime once.
+(function () {
+  "use strict";
+  var card = document.getElementById("ticket");
+  if (!card) { return; }
+  var api = card.dataset.api;
+  var state = card.dataset.state;
+  var $ = function (id) { return document.getElementById(id); };
+  var statusText = $("status-text");
+  var finished = ["done", "no_show", "cancelled"];
+
+  function render(t) {
+    var previous = state;
+    state = t.status;
+    card.dataset.state = state;
+    card.className = "ticket-card state-" + state;
+    statusText.textContent = statusText.dataset[state] || state;
+    var called = state === "called" || state === "serving";
+    $("called").hidden = !called;
+    $("waiting").hidden = state !== "waiting";
+    if (called && t.window != null) {
+      $("window-text").textContent = $("window-text").dataset.template.replace("{n}", t.window);
+    }
+    if (state === "waiting") {
+      $("ahead").textContent = t.position;
+      var wait = $("wait");
+      wait.textContent = t.estimated_wait_minutes == null ? wait.dataset.none
+        : wait.dataset.template.replace("{n}", t.estimated_wait_minutes);
+    }
+    if (state === "called" && (previous !== "called" || t.call_count !== lastCalls)) {
+      var chime = $("chime");
+      if (chime) { chime.currentTime = 0; chime.play().catch(function () {}); }
+      if (navigator.vibrate) { navigator.vibrate([300, 150, 300]); }
+    }
+    lastCalls = t.call_count;
+    if (previous !== state) { document.dispatchEvent(new CustomEvent("ticket:state", { detail: t })); }
+  }
+
+  var lastCalls = null;
+  function poll() {
+    fetch(api, { headers: { "Accept": "application/json" }, cache: "no-store" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (t) {
+        $("offline").hidden = true;
+        render(t);
+        if (finished.indexOf(t.status) === -1) { setTimeout(poll, 2000); }
+      })
+      .catch(function () { $("offline").hidden = false; setTimeout(poll, 4000); });
+  }
+  if (finished.indexOf(state) === -1) { setTimeout(poll, 1000); }
+})();

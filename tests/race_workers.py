@@ -1,0 +1,86 @@
+"""Worker processes for the race tests: each builds its own app, session and connection."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from service_center import create_app
+from service_center.catalogue.models import ServiceItem
+from service_center.db import db
+from service_center.queueing import services
+from service_center.queueing.models import Outcome
+from service_center.windows.models import Window
+
+
+def make_app(url: str):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "race",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+        }
+    )
+
+
+def _retrying(action, attempts: int = 20):
+    """Run ``action``; a lock time-out is retried (a user would press the button again)."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except services.DomainError:
+            db.session.rollback()
+            raise
+        except Exception as exc:  # OperationalError: database is locked / serialization
+            db.session.rollback()
+            if attempt == attempts - 1 or "locked" not in str(exc).lower():
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+def clerk_loop(url: str, window_id: int, now: datetime, stop_after_idle: float, results) -> None:
+    """Call → start → complete at one window until nothing came for ``stop_after_idle`` s."""
+    app = make_app(url)
+    called: list[int] = []
+    with app.app_context():
+        idle_since = time.monotonic()
+        while time.monotonic() - idle_since < stop_after_idle:
+            window = db.session.get(Window, window_id)
+            try:
+                ticket = _retrying(lambda w=window: services.call_next_ticket(w, now=now))
+            except services.QueueEmpty:
+                db.session.rollback()
+                time.sleep(0.02)
+                continue
+            db.session.commit()
+            called.append(ticket.id)
+            idle_since = time.monotonic()
+            _retrying(lambda t=ticket: services.start_ticket(t, now=now))
+            db.session.commit()
+            _retrying(
+                lambda t=ticket: services.complete_ticket(t, now=now, outcome=Outcome.COMPLETED)
+            )
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    results.put(("clerk", window_id, called))
+
+
+def issuer_loop(url: str, item_ids: list[int], count: int, start: datetime, results) -> None:
+    """Issue ``count`` walk-in tickets, cycling over ``item_ids``."""
+    app = make_app(url)
+    issued: list[tuple[int, str]] = []
+    with app.app_context():
+        for n in range(count):
+            item = db.session.get(ServiceItem, item_ids[n % len(item_ids)])
+            at = start + timedelta(seconds=n)
+            ticket = _retrying(
+                lambda item=item, at=at: services.issue_ticket(item.center, item, now=at)
+            )
+            db.session.commit()
+            issued.append((ticket.id, ticket.number))
+        db.session.remove()
+        db.engine.dispose()
+    results.put(("issuer", None, issued))
