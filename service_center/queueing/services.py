@@ -8,6 +8,7 @@ raced for are locked (``FOR UPDATE``, ``SKIP LOCKED`` for call-next).
 
 from __future__ import annotations
 
+import heapq
 import math
 import secrets
 from dataclasses import dataclass
@@ -632,25 +633,40 @@ def average_service_minutes(item: ServiceItem) -> float:
 
 
 def queue_position(ticket: Ticket, *, now: datetime) -> QueuePosition:
-    """Estimate the wait of a waiting ticket (method in docs/architecture.md).
+    """Estimate the wait of a waiting ticket (the method is in docs/architecture.md).
 
-    ahead = the fewest tickets before it in the queue of any window that may call it;
-    wait = ceil((ahead + 1) × mean service minutes ÷ open windows that may call it), counting
-    the tickets ahead as if they were for the same item, plus nothing for the ticket being
-    served (it is part of the +1). With no window open, the estimate is None.
+    ``ahead`` is the fewest tickets before it in the queue of any window that may call it.
+    The wait replays the open windows that may call it: each becomes free when its current
+    ticket ends (the item's mean service time, less what has been served already; a whole
+    mean for a ticket only called), then takes the tickets ahead one by one, each lasting the
+    mean; the ticket's estimate is when the next window frees after those. With no window
+    open there is no estimate (None).
     """
     if ticket.state is not TicketState.WAITING:
-        return QueuePosition(0, None if ticket.state is not TicketState.CALLED else 0, 0)
+        return QueuePosition(0, 0 if ticket.state is TicketState.CALLED else None, 0)
     windows = windows_for_ticket(ticket)
     if not windows:
         return QueuePosition(0, None, 0)
     ahead = min(_index_in_queue(ticket, w, now) for w in windows)
-    open_windows = sum(1 for w in windows if w.state is WindowState.OPEN)
-    if open_windows == 0:
+    open_windows = [w for w in windows if w.state is WindowState.OPEN]
+    if not open_windows:
         return QueuePosition(ahead, None, 0)
-    minutes = average_service_minutes(ticket.service_item)
-    estimate = math.ceil(ahead * minutes / open_windows) if ahead else 0
-    return QueuePosition(ahead, estimate, open_windows)
+    mean = average_service_minutes(ticket.service_item)
+    free_at = sorted(_minutes_until_free(w, mean, now) for w in open_windows)
+    for _ in range(ahead):
+        soonest = heapq.heappop(free_at)
+        heapq.heappush(free_at, soonest + mean)
+    return QueuePosition(ahead, math.ceil(free_at[0] - 1e-9), len(open_windows))
+
+
+def _minutes_until_free(window: Window, mean: float, now: datetime) -> float:
+    current = current_ticket(window)
+    if current is None:
+        return 0.0
+    if current.state is TicketState.SERVING and current.started_dt is not None:
+        served = (now - current.started_dt).total_seconds() / 60
+        return max(mean - served, 1.0)
+    return mean
 
 
 def _index_in_queue(ticket: Ticket, window: Window, now: datetime) -> int:
