@@ -653,7 +653,7 @@ def queue_position(ticket: Ticket, *, now: datetime) -> QueuePosition:
         return QueuePosition(ahead, None, 0)
     mean = average_service_minutes(ticket.service_item)
     free_at = sorted(_minutes_until_free(w, mean, now) for w in open_windows)
-    for _ in range(ahead):
+    for _position in range(ahead):
         soonest = heapq.heappop(free_at)
         heapq.heappush(free_at, soonest + mean)
     return QueuePosition(ahead, math.ceil(free_at[0] - 1e-9), len(open_windows))
