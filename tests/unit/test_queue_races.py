@@ -115,7 +115,7 @@ def test_call_next_hands_every_ticket_to_exactly_one_window(
     db.session.remove()
 
     outcome = run_workers(
-        [(race_workers.clerk_loop, (database_url, wid, now, 4.0)) for wid in window_ids]
+        [(race_workers.clerk_loop, (database_url, wid, now, 2.0)) for wid in window_ids]
         + [
             (
                 race_workers.issuer_loop,
