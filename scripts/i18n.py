@@ -108,8 +108,10 @@ def fill(path: Path) -> None:
             else:
                 message.string = value
             message.flags.discard("fuzzy")
-    with PO.open("wb") as handle:
+    spare = PO.with_suffix(".po.tmp")  # write aside, then replace: never a truncated catalogue
+    with spare.open("wb") as handle:
         write_po(handle, catalog, width=100)
+    spare.replace(PO)
     compile_catalogue()
 
 

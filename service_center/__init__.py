@@ -12,11 +12,20 @@ from types import ModuleType
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
 #: the areas, each a package with optional ``views`` (a ``bp``) and ``api`` (routes on api.bp)
 AREAS = ("auth", "catalogue", "windows", "queueing", "booking", "desk", "display", "reports")
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` limited to what an INTEGER column holds on every database."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -39,6 +48,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         _apply_environment(app)
     else:
         app.config.from_mapping(test_config)
+    # ids in URLs are database integers: a larger number is simply not found (404, not a 500)
+    app.url_map.converters["int"] = DatabaseIdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))

@@ -23,7 +23,13 @@ from service_center import create_app
 from service_center.db import db
 from service_center.extensions import limiter
 
-pytest_plugins = ["tests.fixtures.catalogue", "tests.fixtures.queueing"]
+pytest_plugins = [
+    "tests.fixtures.catalogue",
+    "tests.fixtures.queueing",
+    "tests.fixtures.booking",
+    "tests.fixtures.desk",
+    "tests.fixtures.reports",
+]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = [

@@ -14,8 +14,8 @@ from ..catalogue import services as catalogue
 from ..clock import now_utc
 from ..db import db
 from ..errors import DomainError, NotFound
-from . import services
-from .forms import KioskCheckInForm, KioskTicketForm
+from . import ratings, services
+from .forms import KioskCheckInForm, KioskRequeueForm, KioskTicketForm, TicketRatingForm
 from .qr import qr_svg
 
 bp = Blueprint("queueing", __name__)
@@ -35,6 +35,12 @@ def kiosk(code: str) -> str:
     case_type = catalogue.get_case_type(request.args.get("case_type", ""))
     query = request.args.get("q", "").strip()
     items = catalogue.search_services(center, query, case_type) if case_type or query else []
+    walk_in = None
+    if request.args.get("walk_in", type=int):
+        try:
+            walk_in = catalogue.get_service(center, request.args.get("walk_in", type=int))
+        except NotFound:
+            walk_in = None
     now = now_utc()
     return render_template(
         "queueing/kiosk.html",
@@ -47,6 +53,7 @@ def kiosk(code: str) -> str:
         check_in_form=KioskCheckInForm(),
         open_now=calendar.is_open_at(center, now),
         priority_allowed=_priority_allowed(center),
+        walk_in=walk_in,
     )
 
 
@@ -80,8 +87,11 @@ def take_ticket(code: str) -> Any:
 
 @bp.post("/kiosk/<code>/check-in")
 def check_in(code: str) -> Any:
-    """Turn a booking into a ticket (the booking area decides whether it is on time)."""
-    _center_or_404(code)
+    """Turn a booking into a ticket (the booking area decides whether it is on time).
+
+    A resident who is too late is offered a walk-in ticket for the same item.
+    """
+    center = _center_or_404(code)
     form = KioskCheckInForm()
     if not form.validate_on_submit():
         flash(_("Enter your booking code."), "error")
@@ -89,7 +99,11 @@ def check_in(code: str) -> Any:
     from ..booking import services as booking
 
     try:
-        ticket = booking.check_in(form.code.data.strip().upper(), now=now_utc())
+        ticket = booking.check_in(form.code.data.strip().upper(), now=now_utc(), center=center)
+    except booking.CheckInTooLate as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("queueing.kiosk", code=code, walk_in=exc.service_id))
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -125,7 +139,69 @@ def ticket_page(token: str) -> str:
         ticket=ticket,
         center=ticket.center,
         position=services.queue_position(ticket, now=now_utc()),
+        rating_form=TicketRatingForm(formdata=None),
     )
+
+
+@bp.post("/t/<token>/evaluation")
+def rate(token: str) -> Any:
+    """Take the resident's one rating (好差评) of the closed case, then show the page again."""
+    ticket = _ticket_or_404(token)
+    form = TicketRatingForm()
+    if form.validate_on_submit():
+        try:
+            ratings.rate_case(
+                ticket, rating=form.rating.data, comment=form.comment.data, now=now_utc()
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.field not in ("rating", "comment"):
+                flash(str(exc), "error")
+                return redirect(url_for("queueing.ticket_page", token=token))
+            form[exc.field].errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Thank you for your rating!"), "success")
+            return redirect(url_for("queueing.ticket_page", token=token))
+    page = render_template(
+        "queueing/ticket.html",
+        ticket=ticket,
+        center=ticket.center,
+        position=services.queue_position(ticket, now=now_utc()),
+        rating_form=form,
+    )
+    return page, 422
+
+
+@bp.post("/kiosk/<code>/requeue")
+def requeue_missed(code: str) -> Any:
+    """Put a resident who missed their call back in the queue, by their ticket number."""
+    center = _center_or_404(code)
+    form = KioskRequeueForm()
+    if not form.validate_on_submit():
+        flash(_("Enter your ticket number, e.g. B017."), "error")
+        return redirect(url_for("queueing.kiosk", code=code, _anchor="requeue"))
+    from ..desk import services as desk
+
+    now = now_utc()
+    try:
+        ticket = desk.requeue_missed_ticket(center, form.number.data, now=now)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("queueing.kiosk", code=code, _anchor="requeue"))
+    db.session.commit()
+    ahead = services.queue_position(ticket, now=now).ahead
+    flash(
+        _(
+            "Ticket %(number)s is back in the queue, behind %(ahead)d waiting. "
+            "Please listen for your number.",
+            number=ticket.number,
+            ahead=ahead,
+        ),
+        "success",
+    )
+    return redirect(url_for("queueing.kiosk", code=code))
 
 
 @bp.get("/t/<token>/qr.svg")

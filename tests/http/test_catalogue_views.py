@@ -106,3 +106,7 @@ def test_language_switch_refuses_foreign_redirects(client, world):
     response = client.get("/lang/en?next=https://evil.example/")
     assert response.headers["Location"] == "/"
     assert client.get("/lang/fr").status_code == 404
+
+
+def test_an_id_beyond_any_database_integer_is_404(client, world):
+    assert client.get("/centers/testtown/services/99999999999999999999").status_code == 404

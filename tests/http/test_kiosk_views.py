@@ -116,3 +116,31 @@ def test_ticket_qr_is_served_as_svg(client, world):
     db.session.commit()
     response = client.get(f"/t/{ticket.token}/qr.svg")
     assert response.mimetype == "image/svg+xml" and b"<svg" in response.data
+
+
+def test_a_late_booking_is_offered_a_walk_in_ticket_for_its_item(client, world):
+    from datetime import date, time, timedelta
+
+    from service_center.booking.models import Appointment
+
+    appointment = Appointment(
+        code="ABCDE23456",
+        center=world.center,
+        service_item=world.items.food,
+        service_date=date(2026, 11, 27),
+        start_time=time(9, 0),
+        end_time=time(9, 30),
+        name="王五",
+        phone="13900001111",
+        created_dt=OPENING_MORNING - timedelta(days=2),
+    )
+    db.session.add(appointment)
+    db.session.commit()
+    response = client.post("/kiosk/testtown/check-in", data={"code": "abcde-23456"}, headers=ZH)
+    assert (
+        response.status_code == 302
+        and f"walk_in={world.items.food.id}" in response.headers["Location"]
+    )
+    page = client.get(response.headers["Location"], headers=ZH).get_data(as_text=True)
+    assert 'id="walk-in-offer"' in page and "食品经营许可证核发" in page
+    assert db.session.query(Ticket).count() == 0
