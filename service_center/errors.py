@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .db import db
@@ -112,7 +113,7 @@ def register_error_handlers(app: Flask) -> None:
         headers.pop("Content-Type", None)
         if wants_problem_json():
             detail = None
-            if status in (400, 415, 422) and exc.description and status != 500:
+            if status in (400, 415, 422):
                 detail = _api_detail(exc)
             return problem(status, detail, headers=headers)
         template = f"errors/{status}.html" if status in (400, 403, 404, 405, 429) else None
@@ -150,9 +151,9 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def _api_detail(exc: HTTPException) -> str:
-    description = exc.description or ""
-    if "JSON" in description or "json" in description:
-        return _("The request body is not valid JSON.")
-    if "CSRF" in description:
+    """Say what was wrong with the request: our own message, else a plain one for the status."""
+    if isinstance(exc, CSRFError):
         return _("The CSRF token is missing or invalid; send it in the X-CSRFToken header.")
-    return str(MESSAGES.get(exc.code or 400, description))
+    if exc.description and exc.description != type(exc).description:
+        return str(exc.description)  # raised by our code with a message for the caller
+    return str(MESSAGES.get(exc.code or 400, TITLES.get(exc.code or 400, "")))

@@ -38,6 +38,17 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
+    app.before_request(_forget_previous_caller)
+
+
+def _forget_previous_caller() -> None:
+    """Load the caller afresh for every request.
+
+    A test (or CLI) may hold one app context, and so one ``g``, across requests; a bearer
+    caller must not carry over into the next request (nor its exemption from CSRF).
+    """
+    g.pop("_login_user", None)
+    g.pop("auth_via_token", None)
 
 
 @login_manager.user_loader

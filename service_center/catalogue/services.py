@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import Style, lazy_pinyin
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +17,9 @@ MAX_QUERY_LENGTH = 60
 
 def pinyin_keys(text: str) -> tuple[str, str]:
     """Return (initials, full pinyin) of ``text``: 营业执照 → ("yyzz", "yingyezhizhao")."""
+    # imported here: pypinyin's dictionaries take ~55 MB, needed only when items are written
+    from pypinyin import Style, lazy_pinyin
+
     initials = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")).lower()
     full = "".join(lazy_pinyin(text, errors="ignore")).lower()
     return initials, full
@@ -38,7 +41,7 @@ def get_center(code: str) -> Center:
     """
     center = db.session.scalar(select(Center).where(Center.code == code))
     if center is None:
-        raise NotFound(f"No service center has the code {code!r}.")
+        raise NotFound(_("No service center has the code %(code)s.", code=code))
     return center
 
 
@@ -93,7 +96,7 @@ def get_service(center: Center, service_id: int) -> ServiceItem:
     """
     item = db.session.get(ServiceItem, service_id)
     if item is None or item.center_id != center.id or not item.is_active:
-        raise NotFound("This center offers no such service item.")
+        raise NotFound(_("This center offers no such service item."))
     return item
 
 

@@ -1,0 +1,206 @@
+"""Staff sign-in and sign-out (credentials, redirects, rate limit, CSRF) and API authorisation."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from flask import jsonify
+from flask_login import current_user
+from sqlalchemy import select
+
+from service_center.api import staff_required
+from service_center.auth import services
+from service_center.auth.models import Role, User
+from service_center.db import db
+from tests.fixtures.catalogue import PASSWORD
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+EN = {"Accept-Language": "en-US,en;q=0.9"}
+
+
+def sign_in(client, username, password=PASSWORD, headers=ZH, **params):
+    return client.post(
+        "/auth/login",
+        query_string=params,
+        data={"username": username, "password": password},
+        headers=headers,
+    )
+
+
+def password_error(page: str) -> str:
+    """Return the error shown under the password field ("" when there is none)."""
+    match = re.search(r'<p class="error" id="password-error">([^<]*)</p>', page)
+    return match.group(1) if match else ""
+
+
+def is_signed_in(client) -> bool:
+    return client.get("/auth/").status_code == 200
+
+
+def test_sign_in_goes_to_the_staff_home_with_the_users_name(client, world):
+    world.users.clerk.display_name = "王芳"
+    db.session.commit()
+    response = sign_in(client, "clerk")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/"
+    page = client.get("/auth/", headers=ZH).get_data(as_text=True)
+    assert "已登录：王芳。" in page
+    assert "<h1>欢迎，王芳</h1>" in page
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [(ZH, "用户名或密码错误"), (EN, "Wrong username or password")],
+)
+def test_wrong_password_shows_the_form_again_with_an_error(client, world, headers, message):
+    response = sign_in(client, "clerk", "not-the-password", headers=headers)
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert message in password_error(page)
+    assert 'value="clerk"' in page  # the username is kept
+    assert not is_signed_in(client)
+
+
+def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client, world):
+    response = sign_in(client, "nobody", headers=EN)
+    assert response.status_code == 401
+    assert "Wrong username or password" in password_error(response.get_data(as_text=True))
+
+
+def test_disabled_user_cannot_sign_in(client, world, create_user):
+    create_user("gone", Role.CLERK, world.center, is_enabled=False)
+    db.session.commit()
+    response = sign_in(client, "gone", headers=EN)
+    assert response.status_code == 401
+    assert not is_signed_in(client)
+
+
+def test_disabled_user_is_signed_out_on_the_next_request(client, world, login_as):
+    login_as(world.users.clerk)
+    world.users.clerk.is_enabled = False
+    db.session.commit()
+    response = client.get("/auth/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+
+
+def test_sign_out_ends_the_session(client, world):
+    sign_in(client, "clerk")
+    response = client.post("/auth/logout", headers=EN)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Signed out." in client.get("/", headers=EN).get_data(as_text=True)
+    assert not is_signed_in(client)
+
+
+def test_staff_home_asks_anonymous_users_to_sign_in(client, world):
+    response = client.get("/auth/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/login?next=%2Fauth%2F"
+
+
+def test_passwords_are_stored_hashed(client, world):
+    services.create_user("newclerk", "s3cret-enough", Role.CLERK, world.center)
+    db.session.commit()
+    stored = db.session.scalar(select(User.password_hash).where(User.username == "newclerk"))
+    assert "s3cret-enough" not in stored
+    assert stored.startswith(("scrypt:", "pbkdf2:"))
+    assert sign_in(client, "newclerk", "s3cret-enough").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        ("/centers/testtown", "/centers/testtown"),
+        ("/auth/?tab=queue", "/auth/?tab=queue"),
+        ("https://evil.example/", "/auth/"),
+        ("//evil.example/", "/auth/"),
+        ("centers/testtown", "/auth/"),
+    ],
+)
+def test_next_only_leads_to_pages_of_this_site(client, world, target, location):
+    response = sign_in(client, "clerk", next=target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == location
+
+
+@pytest.mark.parametrize(("headers", "message"), [(ZH, "尝试次数过多"), (EN, "Too many attempts")])
+def test_repeated_failures_are_rate_limited(client, world, headers, message):
+    for _ in range(5):
+        assert sign_in(client, "clerk", "guess", headers=headers).status_code == 401
+    response = sign_in(client, "clerk", headers=headers)  # even the right password now
+    assert response.status_code == 429
+    assert message in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+
+
+def test_successful_sign_ins_do_not_count_towards_the_limit(client, world):
+    for _ in range(4):
+        sign_in(client, "clerk", "guess")
+    for _ in range(3):
+        assert sign_in(client, "clerk").status_code == 302
+        client.post("/auth/logout")
+    assert sign_in(client, "clerk", "guess").status_code == 401
+    assert sign_in(client, "clerk", "guess").status_code == 429
+
+
+@pytest.mark.parametrize("app_config", [{"AUTH_LOGIN_FAILURE_LIMIT": "2 per hour"}])
+def test_the_failure_limit_is_configurable(client, world):
+    sign_in(client, "clerk", "guess")
+    sign_in(client, "clerk", "guess")
+    assert sign_in(client, "clerk", "guess").status_code == 429
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
+def test_sign_in_without_csrf_token_is_refused(client, world):
+    response = sign_in(client, "clerk")
+    assert response.status_code == 400
+    assert not is_signed_in(client)
+
+    form = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    response = client.post(
+        "/auth/login", data={"username": "clerk", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert is_signed_in(client)
+
+
+@pytest.fixture
+def staff_api(app):
+    """A staff-only API route, as the desk and device calls use."""
+    view = staff_required(lambda: jsonify(user=current_user.username))
+    app.add_url_rule("/api/v1/_test/staff", "test_staff", view, methods=["GET", "POST"])
+    return app
+
+
+def test_staff_api_answers_401_to_anonymous_callers(client, world, staff_api):
+    response = client.post("/api/v1/_test/staff")
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_device_token_authenticates_api_calls_without_csrf(client, world, staff_api):
+    token = services.issue_api_token(world.users.clerk, "kiosk-1", now=datetime.now(UTC))
+    db.session.commit()
+    response = client.post("/api/v1/_test/staff", headers={"Authorization": f"Bearer {token}"})
+    assert response.get_json() == {"user": "clerk"}
+    assert client.get("/auth/").status_code == 302  # a token opens no browser session
+    bad = client.post("/api/v1/_test/staff", headers={"Authorization": "Bearer forged"})
+    assert bad.status_code == 401
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
+def test_session_api_writes_need_the_csrf_header(client, world, login_as, staff_api):
+    login_as(world.users.clerk)
+    page = client.get("/auth/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    refused = client.post("/api/v1/_test/staff", headers=EN)
+    assert refused.status_code == 400
+    assert "X-CSRFToken" in refused.get_json()["detail"]
+    assert client.get("/api/v1/_test/staff").status_code == 200  # reads need no token
+    allowed = client.post("/api/v1/_test/staff", headers={"X-CSRFToken": token})
+    assert allowed.get_json() == {"user": "clerk"}
