@@ -53,8 +53,6 @@ def empty_database(request, tmp_path) -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-# migrations/env.py (Flask-Migrate's template) tries the deprecated db.get_engine() first
-@pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
 def test_upgrade_builds_the_schema_of_the_models(empty_database, keep_logging):
     app = create_app(base_config(empty_database))
     with app.app_context():
