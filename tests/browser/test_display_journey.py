@@ -1,0 +1,254 @@
+"""The hall TV: a call and a recall appear within 2 seconds and are spoken in order, once.
+
+The live server is shared with the other browser tests, which call tickets too: these tests
+drive window 23 (comprehensive) alone, with the demo supervisor's bearer token, and expect the
+numbers the API hands back rather than any fixed global state. The page's speech engine is
+replaced by a recorder before the page loads; the chime's play() is refused, as headless
+Chromium may do, to prove the announcements do not wait for it.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from service_center.auth.models import User
+from service_center.auth.services import issue_api_token
+from service_center.catalogue.models import Center, ServiceItem
+from service_center.clock import now_utc
+from service_center.db import db
+from service_center.queueing import services as queue
+from service_center.queueing.models import Outcome, TicketState
+from service_center.windows.models import Window
+
+pytestmark = pytest.mark.browser
+
+HALL = "/display/zhuangzhai"
+FEED = "**/api/v1/centers/zhuangzhai/display"
+ZH_VOICE = {"name": "Test 普通话", "lang": "zh-CN", "localService": True, "voiceURI": "zh"}
+EN_VOICE = {"name": "Test English", "lang": "en-US", "localService": True, "voiceURI": "en"}
+
+RECORDER = """
+(() => {
+  const voices = %s;
+  window.__log = [];
+  const engine = {
+    speaking: false, pending: false, paused: false,
+    getVoices: () => voices,
+    speak(utterance) {
+      window.__log.push({type: "speak", text: utterance.text, lang: utterance.lang});
+      setTimeout(() => utterance.dispatchEvent(new Event("end")), 50);
+    },
+    cancel() {}, pause() {}, resume() {},
+    addEventListener() {}, removeEventListener() {},
+  };
+  Object.defineProperty(window, "speechSynthesis", {configurable: true, get: () => engine});
+  HTMLMediaElement.prototype.play = function () {
+    window.__log.push({type: "play", id: this.id});
+    return Promise.reject(new DOMException("refused", "NotAllowedError"));
+  };
+})();
+"""
+
+DIGITS = dict(zip("0123456789", "零一二三四五六七八九", strict=True))
+
+
+def spoken(number: str, window: int) -> str:
+    """What a Chinese voice must be given: the ticket spelled one character at a time."""
+    spelled = " ".join(DIGITS.get(c, c) for c in number)
+    return f"请 {spelled} 号到 {window} 号窗口办理"
+
+
+def api(live_server, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body or {}).encode()
+    request = urllib.request.Request(live_server.url + path, data, headers, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+@pytest.fixture(scope="module")
+def window23(live_server) -> SimpleNamespace:
+    """Window 23 of 庄寨镇, open, with the supervisor's token and an item to take tickets for."""
+    with live_server.app.app_context():
+        supervisor = db.session.scalar(select(User).where(User.username == "zz-supervisor"))
+        token = issue_api_token(supervisor, "display-journey", now=now_utc())
+        center = db.session.scalar(select(Center).where(Center.code == "zhuangzhai"))
+        window = db.session.scalar(
+            select(Window).where(Window.center_id == center.id, Window.number == 23)
+        )
+        item = db.session.scalar(
+            select(ServiceItem)
+            .where(
+                ServiceItem.center_id == center.id,
+                ServiceItem.is_active,
+                ~ServiceItem.needs_applicant,
+            )
+            .order_by(ServiceItem.id)
+        )
+        db.session.commit()
+        found = SimpleNamespace(number=23, id=window.id, token=token, service=item.id)
+    api(live_server, f"/api/v1/windows/{found.id}/open", found.token)
+    return found
+
+
+def free(live_server, window23) -> None:
+    """Finish whatever ticket window 23 still holds from an earlier test."""
+    with live_server.app.app_context():
+        ticket = queue.current_ticket(db.session.get(Window, window23.id))
+        if ticket is not None:
+            if ticket.state is TicketState.CALLED:
+                queue.start_ticket(ticket, now=now_utc())
+            queue.complete_ticket(ticket, now=now_utc(), outcome=Outcome.COMPLETED)
+            db.session.commit()
+        db.session.remove()
+
+
+def call_a_ticket(live_server, window23) -> dict:
+    """Take a ticket at the kiosk, then call the next one to window 23 (whichever it is)."""
+    free(live_server, window23)
+    api(live_server, f"/api/v1/windows/{window23.id}/open", window23.token)
+    api(live_server, "/api/v1/tickets", body={"center": "zhuangzhai", "service": window23.service})
+    called = api(live_server, f"/api/v1/windows/{window23.id}/call-next", window23.token)
+    assert called["window"] == 23
+    return called
+
+
+def recall(live_server, window23, ticket: dict) -> None:
+    api(live_server, f"/api/v1/tickets/{ticket['id']}/recall", window23.token)
+
+
+def speeches(page) -> list[dict]:
+    return [e for e in page.evaluate("window.__log") if e["type"] == "speak"]
+
+
+def wait_for_speeches(page, count: int) -> list[dict]:
+    page.wait_for_function(
+        f"window.__log.filter(e => e.type === 'speak').length >= {count}", timeout=10_000
+    )
+    return speeches(page)
+
+
+def open_hall(page, url: str = HALL) -> None:
+    page.add_init_script(RECORDER % json.dumps([ZH_VOICE, EN_VOICE]))
+    page.goto(url)
+    start = page.locator("#start-sound")
+    expect(start).to_be_visible()  # the chime was refused: a person must allow sound once
+    start.click()
+    expect(start).to_be_hidden()
+
+
+def test_call_and_recall_appear_within_2_seconds_and_are_spoken_in_order(
+    page, live_server, window23, screenshot
+):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    open_hall(page)
+
+    ticket = call_a_ticket(live_server, window23)
+    number = ticket["number"]
+    expect(page.locator("#now-call")).to_contain_text(
+        f"请 {number} 号到 23 号窗口办理", timeout=2_000
+    )
+    expect(page.locator("#now-call")).to_contain_text(f"Ticket {number}, please go to window 23")
+    expect(page.locator('#windows [data-window="23"]')).to_contain_text(number)
+    expect(page.locator("#recall-mark")).to_be_hidden()
+    screenshot("display-hall")
+
+    recall(live_server, window23, ticket)
+    expect(page.locator("#now")).to_have_attribute("data-call-kind", "recalled", timeout=2_000)
+    expect(page.locator("#recall-mark")).to_be_visible()
+    expect(page.locator("#recall-mark")).to_contain_text("再次呼叫")
+
+    said = wait_for_speeches(page, 2)
+    assert [s["text"] for s in said] == [spoken(number, 23)] * 2
+    assert {s["lang"] for s in said} == {"zh-CN"}
+    log = page.evaluate("window.__log")
+    for i, entry in enumerate(log):
+        if entry["type"] == "speak":  # each announcement starts with the chime, refused or not
+            assert log[i - 1] == {"type": "play", "id": "chime"}
+    page.wait_for_timeout(2_500)  # more polls bring no repeats
+    assert len(speeches(page)) == 2
+    expect(page.locator("#no-voice")).to_be_hidden()
+
+
+def test_a_reload_does_not_repeat_old_announcements(page, live_server, window23):
+    open_hall(page)
+    ticket = call_a_ticket(live_server, window23)
+    assert [s["text"] for s in wait_for_speeches(page, 1)] == [spoken(ticket["number"], 23)]
+
+    page.reload()
+    page.locator("#start-sound").click()
+    expect(page.locator("#now-call")).to_contain_text(ticket["number"])  # shown again…
+    page.wait_for_timeout(3_000)
+    assert speeches(page) == []  # …but not spoken again
+
+    recall(live_server, window23, ticket)
+    assert [s["text"] for s in wait_for_speeches(page, 1)] == [spoken(ticket["number"], 23)]
+
+
+def test_the_hall_reconnects_after_a_network_drop_and_catches_up(page, live_server, window23):
+    open_hall(page)
+    ticket = call_a_ticket(live_server, window23)
+    wait_for_speeches(page, 1)
+
+    page.route(FEED, lambda route: route.abort())
+    expect(page.locator("#reconnecting")).to_be_visible(timeout=5_000)
+    recall(live_server, window23, ticket)  # while the hall is cut off
+    page.wait_for_timeout(1_500)
+    assert len(speeches(page)) == 1
+
+    page.unroute(FEED)
+    expect(page.locator("#reconnecting")).to_be_hidden(timeout=5_000)
+    expect(page.locator("#now")).to_have_attribute("data-call-kind", "recalled")
+    assert [s["text"] for s in wait_for_speeches(page, 2)] == [spoken(ticket["number"], 23)] * 2
+
+
+def test_english_follows_the_chinese_when_asked(page, live_server, window23):
+    open_hall(page, HALL + "?english=1")
+    ticket = call_a_ticket(live_server, window23)
+    spelled = " ".join(ticket["number"])
+    assert [(s["text"], s["lang"]) for s in wait_for_speeches(page, 2)] == [
+        (spoken(ticket["number"], 23), "zh-CN"),
+        (f"Ticket {spelled}, please go to window 23", "en-US"),
+    ]
+
+
+def test_the_hall_says_when_no_chinese_voice_is_installed(page, live_server):
+    page.add_init_script(RECORDER % json.dumps([EN_VOICE]))
+    page.goto(HALL)
+    expect(page.locator("#no-voice")).to_be_visible(timeout=5_000)
+    expect(page.locator("#no-voice")).to_contain_text("本机未安装中文语音")
+
+
+def test_the_window_screen_follows_its_ticket(page, live_server, window23, screenshot):
+    page.set_viewport_size({"width": 800, "height": 300})
+    free(live_server, window23)
+    page.goto(f"{HALL}/window/23")
+    state = page.locator("#counter-state")
+
+    ticket = call_a_ticket(live_server, window23)
+    expect(state).to_contain_text(ticket["number"], timeout=2_000)
+    expect(state).to_contain_text("请到本窗口办理")
+    screenshot("display-window-called")
+
+    api(live_server, f"/api/v1/tickets/{ticket['id']}/start", window23.token)
+    expect(state).to_contain_text("办理中", timeout=2_000)
+    api(
+        live_server,
+        f"/api/v1/tickets/{ticket['id']}/complete",
+        window23.token,
+        # call-next may have taken an earlier test's ticket for an item that needs these
+        {"outcome": "completed", "applicant_name": "测试", "applicant_phone": "13800138000"},
+    )
+    expect(state).to_have_text("空闲Idle", timeout=2_000)
+    api(live_server, f"/api/v1/windows/{window23.id}/pause", window23.token)
+    expect(state).to_have_text("暂停Paused", timeout=2_000)
+    screenshot("display-window-paused")
+    api(live_server, f"/api/v1/windows/{window23.id}/open", window23.token)

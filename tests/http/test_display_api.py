@@ -1,0 +1,151 @@
+"""GET /api/v1/centers/<code>/display: content, ETag and 304, and no personal data."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import pytest
+from sqlalchemy import event
+
+from service_center.db import db
+from service_center.display import services as display_services
+from service_center.queueing import services as queue
+from service_center.windows.models import WindowState
+
+URL = "/api/v1/centers/testtown/display"
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(clock):
+    with patch("service_center.display.api.now_utc", side_effect=lambda: clock.now):
+        yield
+
+
+@pytest.fixture
+def busy_morning(world, open_windows, issue, clock):
+    """B001 called to window 1 and recalled, M001 served at window 3, T001 waiting, 2 paused."""
+    b1 = issue(world.items.licence)
+    m1 = issue(world.items.marriage)
+    t1 = issue(world.items.project)
+    queue.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
+    queue.call_next_ticket(world.windows.livelihood, now=clock.advance(minutes=1))
+    queue.start_ticket(m1, now=clock.now)
+    queue.recall_ticket(b1, now=clock.advance(minutes=1))
+    queue.set_window_state(world.windows.mixed, WindowState.PAUSED, now=clock.now)
+    db.session.commit()
+    return b1, m1, t1
+
+
+def test_display_lists_calls_windows_and_waiting(client, busy_morning):
+    b1, m1, t1 = busy_morning
+
+    response = client.get(URL, headers={"Accept-Language": "zh-CN"})
+
+    assert response.status_code == 200
+    data = response.get_json()
+    assert [(c["number"], c["window"], c["kind"]) for c in data["calls"]] == [
+        ("B001", 1, "recalled"),
+        ("M001", 3, "called"),
+        ("B001", 1, "called"),
+    ]
+    latest = data["calls"][0]
+    assert latest["called_at"] == "2026-11-27T10:06:00+08:00"
+    assert latest["text_zh"] == "请 B001 号到 1 号窗口办理"
+    assert latest["text_en"] == "Ticket B001, please go to window 1"
+    assert latest["speech_zh"] == "请 B 零 零 一 号到 1 号窗口办理"
+    assert len({c["id"] for c in data["calls"]}) == 3
+    assert [
+        (w["number"], w["status"], w["ticket"], w["ticket_status"]) for w in data["windows"]
+    ] == [
+        (1, "open", "B001", "called"),
+        (2, "paused", None, None),
+        (3, "open", "M001", "serving"),
+        (4, "open", None, None),
+    ]
+    assert data["windows"][0]["name"] == "商事窗口"
+    assert data["waiting"] == {"business": 0, "investment": 1, "livelihood": 0}
+    assert [ct["name_zh"] for ct in data["case_types"]] == ["商事类", "投资类", "民生类"]
+    assert data["server_time"] == "2026-11-27T10:06:00+08:00"
+
+
+def test_answers_304_until_something_changes(client, busy_morning, world, issue):
+    first = client.get(URL)
+    tag = first.headers["ETag"]
+    assert tag.startswith('W/"') and first.headers["Cache-Control"] == "no-cache"
+
+    again = client.get(URL, headers={"If-None-Match": tag})
+
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == tag
+
+    issue(world.items.project)
+    changed = client.get(URL, headers={"If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != tag
+    assert changed.get_json()["waiting"]["investment"] == 2
+
+
+def test_a_window_pausing_changes_the_etag(client, busy_morning, world, clock):
+    tag = client.get(URL).headers["ETag"]
+    queue.set_window_state(world.windows.mixed, WindowState.OPEN, now=clock.advance(seconds=5))
+    db.session.commit()
+
+    response = client.get(URL, headers={"If-None-Match": tag})
+
+    assert response.status_code == 200
+    assert response.get_json()["windows"][1]["status"] == "open"
+
+
+def test_the_304_path_runs_two_small_queries_and_builds_no_body(app, client, busy_morning):
+    tag = client.get(URL).headers["ETag"]
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with patch.object(display_services, "get_board", side_effect=AssertionError("built")):
+            response = client.get(URL, headers={"If-None-Match": tag})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert response.status_code == 304
+    assert len(statements) == 2  # the center by its code, then the version
+    assert "ticket_events" in statements[1] and "windows" in statements[1]
+
+
+def test_each_language_has_its_own_etag(client, busy_morning):
+    chinese = client.get(URL, headers={"Accept-Language": "zh-CN"})
+    english = client.get(URL, headers={"Accept-Language": "en"})
+
+    assert chinese.headers["ETag"] != english.headers["ETag"]
+    assert english.get_json()["windows"][0]["name"] == "Business"
+    assert english.get_json()["calls"][0]["text_zh"] == "请 B001 号到 1 号窗口办理"
+    assert "Accept-Language" in chinese.headers["Vary"]
+    assert (
+        client.get(
+            URL, headers={"Accept-Language": "en", "If-None-Match": chinese.headers["ETag"]}
+        ).status_code
+        == 200
+    )
+
+
+def test_a_new_day_starts_with_no_calls(client, busy_morning, clock):
+    tag = client.get(URL).headers["ETag"]
+    clock.advance(days=3)
+
+    response = client.get(URL, headers={"If-None-Match": tag})
+
+    assert response.status_code == 200
+    assert response.get_json()["calls"] == []
+    assert response.get_json()["windows"][0]["ticket"] == "B001"  # still held at the window
+
+
+def test_unknown_center_is_a_404_problem(client, world):
+    response = client.get("/api/v1/centers/atlantis/display")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
