@@ -96,3 +96,8 @@ def issue_token_command(username: str, name: str) -> None:
 def init_app(app: Flask) -> None:
     for command in (init_db_command, seed_demo_command, create_user_command, issue_token_command):
         app.cli.add_command(command)
+
+    from .reports.cli import COMMANDS as report_commands  # `report daily|range`, `seed-history`
+
+    for command in report_commands:
+        app.cli.add_command(command)

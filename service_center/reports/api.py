@@ -1,0 +1,278 @@
+"""Supervisors' endpoints of /api/v1: a day's figures and totals over a range (API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..api import bp, staff_required
+from ..api.spec import PROBLEM, STAFF, document, json_content, ref
+from ..clock import now_utc, to_local
+from ..errors import problem
+from . import services
+from .params import Errors, parse_date, parse_range
+from .services import TOTALS_MAX_DAYS, Durations, Figures
+
+
+def _durations(d: Durations) -> dict[str, Any]:
+    return {"count": d.count, "mean": d.mean, "p90": d.p90}
+
+
+def figures_json(f: Figures) -> dict[str, Any]:
+    """The API shape of a Figures: every count by case type code, times in seconds."""
+    types = {t.case_type.id: t.case_type.code for t in f.case_types}
+
+    def by_code(counts: dict[int, int]) -> dict[str, int]:
+        return {code: counts.get(type_id, 0) for type_id, code in types.items()}
+
+    s = f.satisfaction
+    tz = f.scope.timezone
+    return {
+        "center": f.scope.code,
+        "center_name": f.scope.center.name if f.scope.center else None,
+        "cases": {t.case_type.code: t.cases for t in f.case_types},
+        "cases_total": f.cases_total,
+        "outcomes": {
+            t.case_type.code: {o.value: n for o, n in t.outcomes.items()} for t in f.case_types
+        },
+        "outcomes_total": {o.value: n for o, n in f.outcomes_total.items()},
+        "tickets_issued": f.tickets_issued,
+        "tickets_walk_in": f.tickets_walk_in,
+        "tickets_booked": f.tickets_booked,
+        "no_shows": f.no_shows,
+        "tickets": {
+            t.case_type.code: {
+                "issued": t.tickets_issued,
+                "booked": t.tickets_booked,
+                "no_shows": t.no_shows,
+            }
+            for t in f.case_types
+        },
+        "wait_seconds": _durations(f.wait),
+        "service_seconds": _durations(f.service),
+        "percentile": "nearest-rank",
+        "satisfaction": {
+            "count": s.count,
+            "mean": s.mean,
+            "low_count": s.low,
+            "low_share_percent": s.low_share,
+            "low_comments": [
+                {
+                    "case": c.case_number,
+                    "rating": c.rating,
+                    "comment": c.comment,
+                    "at": to_local(c.created_dt, tz).isoformat(timespec="seconds"),
+                }
+                for c in s.comments
+            ],
+        },
+        "windows": [
+            {
+                "center": w.window.center.code if w.window else None,
+                "number": w.window.number if w.window else None,
+                "name": w.window.name if w.window else None,
+                "cases": w.cases,
+                "case_types": by_code(w.by_case_type),
+                "no_shows": w.no_shows,
+                "service_seconds_mean": w.service.mean,
+            }
+            for w in f.windows
+        ],
+        "clerks": [
+            {
+                "center": c.clerk.center.code if c.clerk and c.clerk.center else None,
+                "username": c.clerk.username if c.clerk else None,
+                "name": c.clerk.display_name if c.clerk else None,
+                "cases": c.cases,
+                "case_types": by_code(c.by_case_type),
+                "service_seconds_mean": c.service.mean,
+            }
+            for c in f.clerks
+        ],
+        "top_items": [
+            {
+                "center": i.item.center.code,
+                "id": i.item.id,
+                "code": i.item.code,
+                "name": i.item.name,
+                "case_type": i.item.case_type.code,
+                "cases": i.cases,
+            }
+            for i in f.top_items
+        ],
+    }
+
+
+def _invalid(errors: Errors) -> Any:
+    return problem(422, _("Please correct the input."), errors=errors)
+
+
+@bp.get("/reports/daily")
+@staff_required
+def daily_report() -> Any:
+    scope = services.scope_for(current_user, request.args.get("center"))
+    errors: Errors = {}
+    day = parse_date(request.args, "date", errors, scope.today(now_utc()))
+    if errors:
+        return _invalid(errors)
+    figures = services.compute_figures(scope, day, day)
+    return jsonify({**figures_json(figures), "date": day.isoformat()})
+
+
+@bp.get("/reports/totals")
+@staff_required
+def totals_report() -> Any:
+    scope = services.scope_for(current_user, request.args.get("center"))
+    errors: Errors = {}
+    first, last = parse_range(
+        request.args,
+        TOTALS_MAX_DAYS,
+        errors,
+        default_first=None,
+        default_last=scope.today(now_utc()),
+    )
+    if errors:
+        return _invalid(errors)
+    figures = services.compute_figures(scope, first, last)
+    return jsonify(
+        {
+            **figures_json(figures),
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "days": (last - first).days + 1,
+        }
+    )
+
+
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+_DURATIONS = {
+    "type": "object",
+    "properties": {
+        "count": {"type": "integer"},
+        "mean": {"type": ["number", "null"], "description": "seconds, rounded to 0.1"},
+        "p90": {"type": ["integer", "null"], "description": "seconds, nearest rank"},
+    },
+}
+_CENTER = {
+    "name": "center",
+    "in": "query",
+    "schema": {"type": "string"},
+    "description": "a center's code, or `all` (county administrators); empty: the caller's own "
+    "center (county administrators: all)",
+}
+_ERRORS = {"401": PROBLEM, "403": PROBLEM, "404": PROBLEM, "422": PROBLEM}
+
+document(
+    {
+        "/reports/daily": {
+            "get": {
+                "summary": "A day's figures of a center (supervisors, administrators)",
+                "description": "A day is the center's local day. Cases count on the day they "
+                "were completed, tickets on the day they were issued. The 90th percentile is "
+                "the nearest rank: the value at rank ⌈0.9 × n⌉ of the times sorted ascending.",
+                "security": STAFF,
+                "parameters": [
+                    _CENTER,
+                    {
+                        "name": "date",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                        "description": "YYYY-MM-DD; default today",
+                    },
+                ],
+                "responses": {"200": json_content(ref("DailyReport")), **_ERRORS},
+            }
+        },
+        "/reports/totals": {
+            "get": {
+                "summary": "The same figures summed over a range of days (at most 3653: 10 years)",
+                "security": STAFF,
+                "parameters": [
+                    _CENTER,
+                    {
+                        "name": "from",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                    {
+                        "name": "to",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                        "description": "inclusive; default today",
+                    },
+                ],
+                "responses": {"200": json_content(ref("TotalsReport")), **_ERRORS},
+            }
+        },
+    },
+    {
+        "ReportFigures": {
+            "type": "object",
+            "required": [
+                "center",
+                "cases",
+                "cases_total",
+                "tickets_issued",
+                "tickets_booked",
+                "no_shows",
+                "wait_seconds",
+                "service_seconds",
+                "satisfaction",
+                "windows",
+                "clerks",
+            ],
+            "properties": {
+                "center": {"type": "string", "description": "the center's code, or `all`"},
+                "center_name": {"type": ["string", "null"]},
+                "cases": {**_COUNTS, "description": "cases per case type code"},
+                "cases_total": {"type": "integer"},
+                "outcomes": {"type": "object", "additionalProperties": _COUNTS},
+                "outcomes_total": _COUNTS,
+                "tickets_issued": {"type": "integer"},
+                "tickets_walk_in": {"type": "integer"},
+                "tickets_booked": {"type": "integer"},
+                "no_shows": {"type": "integer"},
+                "tickets": {"type": "object", "additionalProperties": _COUNTS},
+                "wait_seconds": _DURATIONS,
+                "service_seconds": _DURATIONS,
+                "percentile": {"const": "nearest-rank"},
+                "satisfaction": {
+                    "type": "object",
+                    "properties": {
+                        "count": {"type": "integer"},
+                        "mean": {"type": ["number", "null"]},
+                        "low_count": {"type": "integer", "description": "ratings 1 and 2"},
+                        "low_share_percent": {"type": ["number", "null"]},
+                        "low_comments": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "windows": {"type": "array", "items": {"type": "object"}},
+                "clerks": {"type": "array", "items": {"type": "object"}},
+                "top_items": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "DailyReport": {
+            "allOf": [
+                ref("ReportFigures"),
+                {"type": "object", "properties": {"date": {"type": "string", "format": "date"}}},
+            ]
+        },
+        "TotalsReport": {
+            "allOf": [
+                ref("ReportFigures"),
+                {
+                    "type": "object",
+                    "properties": {
+                        "from": {"type": "string", "format": "date"},
+                        "to": {"type": "string", "format": "date"},
+                        "days": {"type": "integer"},
+                    },
+                },
+            ]
+        },
+    },
+)
