@@ -1,8 +1,8 @@
 """initial schema: the whole data model
 
-Revision ID: 5a457f89bb30
+Revision ID: ec22e68f7a43
 Revises: 
-Create Date: 2026-11-26 04:14:00.658577
+Create Date: 2026-11-26 05:26:13.353075
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import service_center.db
 
 
 # revision identifiers, used by Alembic.
-revision = '5a457f89bb30'
+revision = 'ec22e68f7a43'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -223,6 +223,7 @@ def upgrade():
         batch_op.create_index('ix_tickets_day', ['center_id', 'service_date', 'case_type_id'], unique=False)
         batch_op.create_index('ix_tickets_queue', ['center_id', 'state', 'queued_dt'], unique=False)
         batch_op.create_index('ix_tickets_window_state', ['window_id', 'state'], unique=False)
+        batch_op.create_index('uq_tickets_one_current_per_window', ['window_id'], unique=True, sqlite_where=sa.text("state IN ('called', 'serving')"), postgresql_where=sa.text("state IN ('called', 'serving')"))
 
     op.create_table('window_services',
     sa.Column('window_id', sa.Integer(), nullable=False),
@@ -358,6 +359,7 @@ def downgrade():
     op.drop_table('appointments')
     op.drop_table('window_services')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('uq_tickets_one_current_per_window', sqlite_where=sa.text("state IN ('called', 'serving')"), postgresql_where=sa.text("state IN ('called', 'serving')"))
         batch_op.drop_index('ix_tickets_window_state')
         batch_op.drop_index('ix_tickets_queue')
         batch_op.drop_index('ix_tickets_day')
