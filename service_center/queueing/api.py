@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify
+from flask import jsonify
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..api import bp, json_body, staff_required
@@ -21,6 +22,10 @@ from .api_spec import document_queue_api
 from .models import Outcome, Ticket
 
 document_queue_api()
+
+NOT_YOUR_WINDOW = _l(
+    "Only the clerk signed on to this window, or a supervisor of its center, may act here."
+)
 
 
 def _iso(moment, timezone: str) -> str | None:
@@ -115,14 +120,14 @@ def get_ticket(token: str) -> Any:
 def _window_for_staff(window_id: int) -> Window:
     window = db.get_or_404(Window, window_id)
     if not can_operate_window(current_user, window):
-        abort(403)
+        raise Forbidden(NOT_YOUR_WINDOW)
     return window
 
 
 def _ticket_for_staff(ticket_id: int) -> Ticket:
     ticket = db.get_or_404(Ticket, ticket_id)
     if not can_act_on_ticket(current_user, ticket):
-        abort(403)
+        raise Forbidden(NOT_YOUR_WINDOW)
     return ticket
 
 
@@ -249,9 +254,15 @@ def complete(ticket_id: int) -> Any:
     notes = body.get("notes") or ""
     if not isinstance(notes, str) or len(notes) > 2000:
         raise Invalid(_("Notes must be text of at most 2000 characters."), field="notes")
+    applicant = {key: body.get(key) or None for key in ("applicant_name", "applicant_phone")}
+    for key, value in applicant.items():
+        if value is not None and not isinstance(value, str):
+            raise Invalid(_("Must be text."), field=key)
+    from ..desk.services import complete_at_desk  # the applicant rules of the desk
+
     now = now_utc()
-    case_ = services.complete_ticket(
-        ticket, now=now, outcome=outcome, notes=notes, actor=current_user
+    case_ = complete_at_desk(
+        ticket, now=now, outcome=outcome, notes=notes, actor=current_user, **applicant
     )
     db.session.commit()
     return jsonify(

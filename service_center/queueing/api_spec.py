@@ -159,6 +159,15 @@ def document_queue_api() -> None:
                                     "enum": ["completed", "documents_missing", "not_accepted"]
                                 },
                                 "notes": {"type": "string", "maxLength": 2000},
+                                "applicant_name": {
+                                    "type": "string",
+                                    "description": "required when the item needs the "
+                                    "applicant and no booking gave it",
+                                },
+                                "applicant_phone": {
+                                    "type": "string",
+                                    "description": "mainland mobile number; required as above",
+                                },
                             },
                         }
                     ),

@@ -1,11 +1,14 @@
-"""Kiosk forms: take a ticket, check a booking in."""
+"""Kiosk and ticket-page forms: take a ticket, check a booking in, requeue, rate."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from .ratings import COMMENT_MAX, RATING_LABELS
 
 
 class KioskTicketForm(FlaskForm):
@@ -18,4 +21,22 @@ class KioskCheckInForm(FlaskForm):
         _l("Booking code"),
         validators=[DataRequired(), Length(max=16)],
         description=_l("The code on your booking confirmation, or scan its QR code."),
+    )
+
+
+class KioskRequeueForm(FlaskForm):
+    number = StringField(_l("Your ticket number"), validators=[DataRequired(), Length(max=8)])
+
+
+class TicketRatingForm(FlaskForm):
+    rating = RadioField(
+        _l("How satisfied are you with the service?"),
+        choices=[SelectChoice(value, label) for value, label in RATING_LABELS.items()],
+        coerce=int,
+        validators=[InputRequired(_l("Choose a rating."))],
+    )
+    comment = TextAreaField(
+        _l("Comment (optional)"),
+        validators=[Optional(), Length(max=COMMENT_MAX)],
+        description=_l("Required when you are dissatisfied: tell us what went wrong."),
     )

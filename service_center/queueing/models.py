@@ -44,6 +44,7 @@ class EventKind(enum.StrEnum):
     COMPLETED = "completed"
     NO_SHOW = "no_show"
     REQUEUED = "requeued"
+    PRIORITISED = "prioritised"  #: staff moved a waiting ticket into the priority lane
     CANCELLED = "cancelled"
 
 

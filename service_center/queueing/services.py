@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, literal, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..catalogue import calendar
 from ..catalogue.models import Center, ServiceItem
 from ..clock import local_date
-from ..db import db, write_transaction
+from ..db import UTCDateTime, db, write_transaction
 from ..errors import Conflict, DomainError, Invalid, NotFound
 from ..windows.models import Window, WindowState, window_services
 from .models import (
@@ -157,7 +157,7 @@ def issue_ticket(
         ticket.appointment = appointment
     db.session.add(ticket)
     db.session.flush()
-    _record(ticket, EventKind.ISSUED, now, actor=actor, detail="booked" if booked else "")
+    record_event(ticket, EventKind.ISSUED, now, actor=actor, detail="booked" if booked else "")
     return ticket
 
 
@@ -173,7 +173,7 @@ def _closed_message(center: Center, now: datetime) -> str:
     return _("Walk-in tickets are issued during opening hours only: %(hours)s.", hours=hours)
 
 
-def _record(
+def record_event(
     ticket: Ticket,
     kind: EventKind,
     now: datetime,
@@ -205,13 +205,6 @@ def _waiting_for(window: Window, now: datetime):
     checked in on time together with walk-ins waiting longer than QUEUE_WALKIN_MAX_WAIT_MINUTES;
     then the other walk-ins; oldest place in time first within each group.
     """
-    max_wait = timedelta(minutes=_setting("QUEUE_WALKIN_MAX_WAIT_MINUTES", 30))
-    rank = case(
-        (Ticket.transfer_window_id == window.id, 0),
-        (Ticket.is_priority, 1),
-        (or_(Ticket.is_booked, Ticket.queued_dt <= now - max_wait), 2),
-        else_=3,
-    )
     handled = (
         Ticket.center_id == window.center_id
         if window.is_comprehensive
@@ -231,8 +224,20 @@ def _waiting_for(window: Window, now: datetime):
                 Ticket.transfer_window_id.is_(None) & handled,
             ),
         )
-        .order_by(rank, Ticket.queued_dt, Ticket.id)
+        .order_by(*_queue_order(window, now))
     )
+
+
+def _queue_order(window: Window, now: datetime) -> tuple:
+    """The sort key of ``window``'s queue: (rank, place in time, id), see ``_waiting_for``."""
+    max_wait = timedelta(minutes=_setting("QUEUE_WALKIN_MAX_WAIT_MINUTES", 30))
+    rank = case(
+        (Ticket.transfer_window_id == window.id, 0),
+        (Ticket.is_priority, 1),
+        (or_(Ticket.is_booked, Ticket.queued_dt <= now - max_wait), 2),
+        else_=3,
+    )
+    return rank, Ticket.queued_dt, Ticket.id
 
 
 def window_queue(window: Window, *, now: datetime, limit: int | None = None) -> list[Ticket]:
@@ -277,7 +282,7 @@ def call_next_ticket(window: Window, *, now: datetime, actor: User | None = None
     ticket.called_dt = now
     if ticket.first_called_dt is None:
         ticket.first_called_dt = now
-    _record(ticket, EventKind.CALLED, now, window=window, actor=actor)
+    record_event(ticket, EventKind.CALLED, now, window=window, actor=actor)
     db.session.flush()
     return ticket
 
@@ -364,7 +369,7 @@ def recall_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) -
     _require(ticket, "recall")
     ticket.call_count += 1
     ticket.called_dt = now
-    _record(ticket, EventKind.RECALLED, now, window=ticket.window, actor=actor)
+    record_event(ticket, EventKind.RECALLED, now, window=ticket.window, actor=actor)
     db.session.flush()
     return ticket
 
@@ -378,7 +383,7 @@ def start_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) ->
     _require(ticket, "start")
     ticket.state = TicketState.SERVING
     ticket.started_dt = now
-    _record(ticket, EventKind.STARTED, now, window=ticket.window, actor=actor)
+    record_event(ticket, EventKind.STARTED, now, window=ticket.window, actor=actor)
     db.session.flush()
     return ticket
 
@@ -401,7 +406,7 @@ def mark_no_show(ticket: Ticket, *, now: datetime, actor: User | None = None) ->
         )
     ticket.state = TicketState.NO_SHOW
     ticket.finished_dt = now
-    _record(ticket, EventKind.NO_SHOW, now, window=ticket.window, actor=actor)
+    record_event(ticket, EventKind.NO_SHOW, now, window=ticket.window, actor=actor)
     db.session.flush()
     return ticket
 
@@ -452,7 +457,7 @@ def transfer_ticket(
         detail.append(f"window={window.number}")
     if item is not None:
         detail.append(f"service={item.code}")
-    _record(
+    record_event(
         ticket, EventKind.TRANSFERRED, now, window=from_window, actor=actor, detail=" ".join(detail)
     )
     db.session.flush()
@@ -503,7 +508,7 @@ def complete_ticket(
     db.session.add(case_)
     ticket.state = TicketState.DONE
     ticket.finished_dt = now
-    _record(
+    record_event(
         ticket, EventKind.COMPLETED, now, window=ticket.window, actor=actor, detail=outcome.value
     )
     db.session.flush()
@@ -525,7 +530,7 @@ def cancel_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) -
     _require(ticket, "cancel")
     ticket.state = TicketState.CANCELLED
     ticket.finished_dt = now
-    _record(ticket, EventKind.CANCELLED, now, actor=actor)
+    record_event(ticket, EventKind.CANCELLED, now, actor=actor)
     db.session.flush()
     return ticket
 
@@ -556,7 +561,7 @@ def requeue_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) 
     ticket.queued_dt = now
     ticket.window_id = None
     ticket.finished_dt = None
-    _record(ticket, EventKind.REQUEUED, now, actor=actor)
+    record_event(ticket, EventKind.REQUEUED, now, actor=actor)
     db.session.flush()
     return ticket
 
@@ -647,20 +652,61 @@ def queue_position(ticket: Ticket, *, now: datetime) -> QueuePosition:
     windows = windows_for_ticket(ticket)
     if not windows:
         return QueuePosition(0, None, 0)
-    ahead = min(_index_in_queue(ticket, w, now) for w in windows)
+    ahead = min(_index_in_queue(ticket, w, now) for w in _one_window_per_queue(windows))
     open_windows = [w for w in windows if w.state is WindowState.OPEN]
     if not open_windows:
         return QueuePosition(ahead, None, 0)
     mean = average_service_minutes(ticket.service_item)
-    free_at = sorted(_minutes_until_free(w, mean, now) for w in open_windows)
+    current = _current_tickets(open_windows)
+    free_at = sorted(_minutes_until_free(current.get(w.id), mean, now) for w in open_windows)
     for _position in range(ahead):
         soonest = heapq.heappop(free_at)
         heapq.heappush(free_at, soonest + mean)
     return QueuePosition(ahead, math.ceil(free_at[0] - 1e-9), len(open_windows))
 
 
-def _minutes_until_free(window: Window, mean: float, now: datetime) -> float:
-    current = current_ticket(window)
+def _one_window_per_queue(windows: list[Window]) -> list[Window]:
+    """Keep one window of each distinct queue: windows with the same skills share a queue,
+    unless a ticket waits transferred to one of them (two queries, not two per window)."""
+    ids = [w.id for w in windows]
+    skills: dict[int, set[int]] = {}
+    for window_id, item_id in db.session.execute(
+        select(window_services.c.window_id, window_services.c.service_item_id).where(
+            window_services.c.window_id.in_(ids)
+        )
+    ):
+        skills.setdefault(window_id, set()).add(item_id)
+    targets = set(
+        db.session.scalars(
+            select(Ticket.transfer_window_id)
+            .where(Ticket.state == TicketState.WAITING, Ticket.transfer_window_id.in_(ids))
+            .distinct()
+        )
+    )
+    queues: dict[object, Window] = {}
+    for w in windows:
+        if w.id in targets:
+            key: object = w.id
+        else:
+            key = (w.center_id, "all" if w.is_comprehensive else frozenset(skills.get(w.id, ())))
+        queues.setdefault(key, w)
+    return list(queues.values())
+
+
+def _current_tickets(windows: list[Window]) -> dict[int, Ticket]:
+    """The ticket each of ``windows`` is calling or serving, by window id (one query)."""
+    return {
+        t.window_id: t
+        for t in db.session.scalars(
+            select(Ticket).where(
+                Ticket.window_id.in_([w.id for w in windows]),
+                Ticket.state.in_([TicketState.CALLED, TicketState.SERVING]),
+            )
+        )
+    }
+
+
+def _minutes_until_free(current: Ticket | None, mean: float, now: datetime) -> float:
     if current is None:
         return 0.0
     if current.state is TicketState.SERVING and current.started_dt is not None:
@@ -670,11 +716,22 @@ def _minutes_until_free(window: Window, mean: float, now: datetime) -> float:
 
 
 def _index_in_queue(ticket: Ticket, window: Window, now: datetime) -> int:
-    ids = list(db.session.scalars(_waiting_for(window, now).with_only_columns(Ticket.id)))
-    try:
-        return ids.index(ticket.id)
-    except ValueError:
-        return len(ids)
+    """Count the tickets ahead of ``ticket`` in ``window``'s queue (all, if it is not in it).
+
+    The database counts: loading the queue's ids cost a ticket's page and every issue
+    milliseconds per hundred tickets waiting (docs/performance.md).
+    """
+    keys = [key.label(f"k{n}") for n, key in enumerate(_queue_order(window, now))]
+    queue = _waiting_for(window, now).with_only_columns(*keys).order_by(None).subquery()
+    mine = db.session.execute(select(queue).where(queue.c.k2 == ticket.id)).first()
+    ahead = select(func.count()).select_from(queue)
+    if mine is not None:
+        rank, queued_dt, ticket_id = mine
+        ahead = ahead.where(
+            tuple_(queue.c.k0, queue.c.k1, queue.c.k2)
+            < tuple_(literal(rank), literal(queued_dt, UTCDateTime()), literal(ticket_id))
+        )
+    return int(db.session.scalar(ahead) or 0)
 
 
 # --- look-ups -------------------------------------------------------------------------------

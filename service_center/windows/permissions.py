@@ -1,8 +1,15 @@
-"""Who may operate a window and act on its tickets."""
+"""Who may operate a window and act on its tickets.
+
+A clerk acts only at the window of their center they are signed on to (``Window.clerk_id``)
+and on the tickets held there; a supervisor of the center may act at any of its windows;
+nobody else (county administrators do not work at windows).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from ..auth.models import Role
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -10,11 +17,33 @@ if TYPE_CHECKING:
     from .models import Window
 
 
+def _works_at(user: User, center_id: int) -> bool:
+    return (
+        user.is_authenticated
+        and user.role in (Role.CLERK, Role.SUPERVISOR)
+        and user.center_id == center_id
+    )
+
+
+def can_sign_on(user: User, window: Window) -> bool:
+    """Tell whether ``user`` may sign on to ``window`` (clerks and supervisors of its center)."""
+    return _works_at(user, window.center_id)
+
+
 def can_operate_window(user: User, window: Window) -> bool:
     """Tell whether ``user`` may open, pause, close or call at ``window``."""
-    return user.is_authenticated and user.is_staff_of(window.center_id)
+    if not _works_at(user, window.center_id):
+        return False
+    return user.role is Role.SUPERVISOR or window.clerk_id == user.id
 
 
 def can_act_on_ticket(user: User, ticket: Ticket) -> bool:
-    """Tell whether ``user`` may recall, start, complete, transfer … ``ticket``."""
-    return user.is_authenticated and user.is_staff_of(ticket.center_id)
+    """Tell whether ``user`` may recall, start, complete, transfer … ``ticket``.
+
+    A clerk may act on the tickets held by (or missed at) the window they are signed on to.
+    """
+    if not _works_at(user, ticket.center_id):
+        return False
+    if user.role is Role.SUPERVISOR:
+        return True
+    return ticket.window is not None and ticket.window.clerk_id == user.id

@@ -50,6 +50,7 @@ def test_kiosk_ticket_then_phone_page_shows_the_window(page, live_server, screen
     assert phone.locator("#called").is_hidden()
     assert phone.locator("#ahead").inner_text().isdigit()
 
+    staff_post(live_server, f"/api/v1/windows/{window_id}/sign-on", token)  # the clerk's window
     staff_post(live_server, f"/api/v1/windows/{window_id}/open", token)
     called = staff_post(live_server, f"/api/v1/windows/{window_id}/call-next", token)
     assert called["window"] == 22

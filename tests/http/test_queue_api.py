@@ -112,7 +112,9 @@ def test_a_whole_visit_through_the_api(client, world, login_as):
     post_ticket(client, service=world.items.food.id)
     login_as(world.users.clerk)
     window = world.windows.business
-    assert client.post(f"/api/v1/windows/{window.id}/call-next").status_code == 409  # closed
+    assert client.post(f"/api/v1/windows/{window.id}/sign-on").get_json()["status"] == "open"
+    assert client.post(f"/api/v1/windows/{window.id}/pause").get_json()["status"] == "paused"
+    assert client.post(f"/api/v1/windows/{window.id}/call-next").status_code == 409  # paused
     assert client.post(f"/api/v1/windows/{window.id}/open").get_json()["status"] == "open"
     queue = client.get(f"/api/v1/windows/{window.id}/queue").get_json()
     assert [t["number"] for t in queue] == ["B001", "B002"]
@@ -127,7 +129,12 @@ def test_a_whole_visit_through_the_api(client, world, login_as):
     bad = client.post(f"/api/v1/tickets/{tid}/complete", json={"outcome": "great"})
     assert bad.status_code == 422 and "outcome" in bad.get_json()["errors"]
     done = client.post(
-        f"/api/v1/tickets/{tid}/complete", json={"outcome": "documents_missing"}
+        f"/api/v1/tickets/{tid}/complete",
+        json={
+            "outcome": "documents_missing",
+            "applicant_name": "张三",  # the licence item needs the applicant
+            "applicant_phone": "13812345678",
+        },
     ).get_json()
     assert done["case"] == {
         "number": "TE-20261127-0001",
@@ -144,14 +151,14 @@ def test_a_whole_visit_through_the_api(client, world, login_as):
 def test_call_next_with_nobody_waiting_is_204(client, world, login_as):
     login_as(world.users.clerk)
     window = world.windows.business
-    client.post(f"/api/v1/windows/{window.id}/open")
+    client.post(f"/api/v1/windows/{window.id}/sign-on")
     response = client.post(f"/api/v1/windows/{window.id}/call-next")
     assert response.status_code == 204 and response.data == b""
 
 
 def test_transfer_through_the_api(client, world, login_as):
     post_ticket(client, service=world.items.licence.id)
-    login_as(world.users.clerk)
+    login_as(world.users.supervisor)  # a supervisor acts at any window of the center
     for window in (world.windows.business, world.windows.livelihood):
         window.state = WindowState.OPEN
     db.session.commit()
@@ -173,7 +180,7 @@ def test_closing_a_window_with_a_current_ticket_is_refused(client, world, login_
     post_ticket(client, service=world.items.licence.id)
     login_as(world.users.clerk)
     window = world.windows.business
-    client.post(f"/api/v1/windows/{window.id}/open")
+    client.post(f"/api/v1/windows/{window.id}/sign-on")
     client.post(f"/api/v1/windows/{window.id}/call-next")
     assert client.post(f"/api/v1/windows/{window.id}/close").status_code == 409
     assert client.post(f"/api/v1/windows/{window.id}/pause").get_json()["status"] == "paused"
@@ -184,8 +191,9 @@ def test_bearer_token_works_without_csrf(app, client, world):
     from service_center.auth.services import issue_api_token
 
     token = issue_api_token(world.users.clerk, "desk-1", now=OPENING_MORNING)
-    db.session.commit()
     window = world.windows.business
+    window.clerk_id = world.users.clerk.id  # signed on to the window
+    db.session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     assert client.post(f"/api/v1/windows/{window.id}/open", headers=headers).status_code == 200
     assert (

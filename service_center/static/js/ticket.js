@@ -49,3 +49,19 @@
   }
   if (finished.indexOf(state) === -1) { setTimeout(poll, 1000); }
 })();
+
+// The rating (好差评): show the form once the case is closed; a low rating asks for the reason.
+(function () {
+  "use strict";
+  var form = document.getElementById("rating");
+  if (!form) { return; }
+  document.addEventListener("ticket:state", function (event) {
+    if (event.detail.status === "done") { form.hidden = false; }
+  });
+  var comment = form.querySelector("textarea");
+  form.addEventListener("change", function (event) {
+    if (event.target.name !== "rating") { return; }
+    comment.required = Number(event.target.value) <= 2;
+    if (comment.required) { comment.focus(); }
+  });
+})();

@@ -1,8 +1,8 @@
 """initial schema: the whole data model
 
-Revision ID: ec22e68f7a43
+Revision ID: 07aa50b567a9
 Revises: 
-Create Date: 2026-11-26 05:26:13.353075
+Create Date: 2026-11-26 05:27:20.064011
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import service_center.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'ec22e68f7a43'
+revision = '07aa50b567a9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -301,7 +301,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('center_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('issued', 'called', 'recalled', 'started', 'transferred', 'completed', 'no_show', 'requeued', 'cancelled', name='event_kind', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('kind', sa.Enum('issued', 'called', 'recalled', 'started', 'transferred', 'completed', 'no_show', 'requeued', 'prioritised', 'cancelled', name='event_kind', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('at_dt', service_center.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('window_id', sa.Integer(), nullable=True),
     sa.Column('actor_id', sa.Integer(), nullable=True),

@@ -1,0 +1,1 @@
+"""The window desk: a clerk signs on to a window and calls, serves and closes tickets there."""

@@ -1,0 +1,130 @@
+"""The resident's rating (好差评): the API and the form on the ticket page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from service_center.db import db
+from service_center.queueing import services as queue
+from service_center.queueing.models import Evaluation, Outcome
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def closed(world, clock, issue, open_windows, desk_clock):
+    """A walk-in ticket served and completed at window 1: its token."""
+    ticket = issue(world.items.licence_change)
+    queue.call_next_ticket(world.windows.business, now=clock.now)
+    queue.start_ticket(ticket, now=clock.now)
+    queue.complete_ticket(ticket, now=clock.advance(minutes=8), outcome=Outcome.COMPLETED)
+    db.session.commit()
+    return ticket.token
+
+
+def rate(client, token, **body):
+    return client.post(f"/api/v1/tickets/{token}/evaluation", json=body, headers=EN)
+
+
+def evaluations() -> list[tuple[int, str]]:
+    return [(e.rating, e.comment) for e in db.session.scalars(select(Evaluation))]
+
+
+def test_a_rating_is_201_once_then_409(client, closed):
+    response = rate(client, closed, rating=4, comment="办得很快")
+    assert response.status_code == 201
+    assert response.get_json() == {
+        "rating": 4,
+        "comment": "办得很快",
+        "rated_at": "2026-11-27T10:09:00+08:00",
+    }
+    again = rate(client, closed, rating=5)
+    assert again.status_code == 409
+    assert again.get_json()["detail"] == "This case has already been rated. Thank you!"
+    assert evaluations() == [(4, "办得很快")]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"rating": 2}, "comment"),
+        ({"rating": 1, "comment": "  "}, "comment"),
+        ({"rating": 0}, "rating"),
+        ({"rating": "5"}, "rating"),
+        ({}, "rating"),
+        ({"rating": 3, "comment": 7}, "comment"),
+        ({"rating": 3, "comment": "长" * 501}, "comment"),
+    ],
+)
+def test_bad_ratings_are_422_with_the_field(client, closed, body, field):
+    response = rate(client, closed, **body)
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]
+    assert evaluations() == []
+
+
+def test_a_low_rating_with_its_reason_is_taken(client, closed):
+    assert rate(client, closed, rating=1, comment="等了一个小时").status_code == 201
+    assert evaluations() == [(1, "等了一个小时")]
+
+
+def test_a_ticket_not_completed_is_409_and_an_unknown_one_404(world, client, issue):
+    waiting = issue(world.items.licence_change)
+    response = rate(client, waiting.token, rating=5)
+    assert response.status_code == 409
+    assert "once your case is closed" in response.get_json()["detail"]
+    assert rate(client, "no-such-token", rating=5).status_code == 404
+
+
+def test_the_ticket_page_offers_the_form_only_when_done(world, client, issue, desk_clock):
+    waiting = issue(world.items.licence_change)
+    page = client.get(f"/t/{waiting.token}", headers=EN).get_data(as_text=True)
+    assert re.search(r'<form id="rating"[^>]*\bhidden\b', page)  # shown by the script when done
+
+
+def test_rating_from_the_page_without_javascript(app, world, client, closed):
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get(f"/t/{closed}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    form = page.split('<form id="rating"')[1].split("</form>")[0]
+    assert " hidden" not in form.split(">")[0]
+    for label in ("非常满意", "满意", "一般", "不满意", "非常不满意"):
+        assert label in form
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    refused = client.post(f"/t/{closed}/evaluation", data={"rating": "5"})
+    assert refused.status_code == 400  # no CSRF token
+    response = client.post(
+        f"/t/{closed}/evaluation", data={"rating": "5", "csrf_token": token}, headers=EN
+    )
+    assert response.status_code == 302 and response.headers["Location"] == f"/t/{closed}"
+    page = client.get(f"/t/{closed}", headers=EN).get_data(as_text=True)
+    assert "Thank you for your rating!" in page and "Very satisfied" in page
+    assert '<form id="rating"' not in page
+    assert evaluations() == [(5, "")]
+
+
+def test_a_low_rating_on_the_page_asks_why_and_keeps_the_choice(world, client, closed):
+    response = client.post(f"/t/{closed}/evaluation", data={"rating": "2"}, headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Please tell us what went wrong" in page
+    assert re.search(r'value="2"[^>]*checked|checked[^>]*value="2"', page)
+    assert db.session.scalar(select(func.count(Evaluation.id))) == 0
+    response = client.post(
+        f"/t/{closed}/evaluation", data={"rating": "2", "comment": "材料说明不清楚"}, headers=EN
+    )
+    assert response.status_code == 302
+    assert evaluations() == [(2, "材料说明不清楚")]
+
+
+def test_a_second_rating_on_the_page_is_refused_with_a_message(world, client, closed):
+    client.post(f"/t/{closed}/evaluation", data={"rating": "3"})
+    response = client.post(
+        f"/t/{closed}/evaluation", data={"rating": "1", "comment": "x"}, headers=EN
+    )
+    assert response.status_code == 302
+    page = client.get(f"/t/{closed}", headers=EN).get_data(as_text=True)
+    assert "This case has already been rated." in page
+    assert evaluations() == [(3, "")]
