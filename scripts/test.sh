@@ -20,6 +20,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# wrk drives the benchmark's smoke test (tests/test_benchmarks_smoke.py).
+if ! command -v wrk >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+  else
+    echo "wrk is not installed: sudo apt-get install wrk (the benchmark smoke test needs it)" >&2
+  fi
+fi
+
 # PostgreSQL on 127.0.0.1:5432 (user postgres) backs the second run of every database test.
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   if command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from babel import Locale
 from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 
 LANG_COOKIE = "lang"
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     """Pick the page language: the remembered choice, else the browser's, else Chinese."""
+    return _parsed(_select_locale_code())
+
+
+@functools.cache
+def _parsed(code: str) -> Locale:
+    """Parse each code once: ``Locale.parse`` scans every locale babel knows, on every request."""
+    return Locale.parse(code)
+
+
+def _select_locale_code() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]

@@ -667,15 +667,9 @@ def queue_position(ticket: Ticket, *, now: datetime) -> QueuePosition:
 
 def _one_window_per_queue(windows: list[Window]) -> list[Window]:
     """Keep one window of each distinct queue: windows with the same skills share a queue,
-    unless a ticket waits transferred to one of them (two queries, not two per window)."""
+    unless a ticket waits transferred to one of them. The database compares the skill sets
+    (a few aggregate queries, not every window's items loaded)."""
     ids = [w.id for w in windows]
-    skills: dict[int, set[int]] = {}
-    for window_id, item_id in db.session.execute(
-        select(window_services.c.window_id, window_services.c.service_item_id).where(
-            window_services.c.window_id.in_(ids)
-        )
-    ):
-        skills.setdefault(window_id, set()).add(item_id)
     targets = set(
         db.session.scalars(
             select(Ticket.transfer_window_id)
@@ -683,14 +677,41 @@ def _one_window_per_queue(windows: list[Window]) -> list[Window]:
             .distinct()
         )
     )
-    queues: dict[object, Window] = {}
+    item = window_services.c.service_item_id
+    shapes = {
+        window_id: shape
+        for window_id, *shape in db.session.execute(
+            select(window_services.c.window_id, func.count(), func.sum(item), func.min(item))
+            .where(window_services.c.window_id.in_(ids))
+            .group_by(window_services.c.window_id)
+        )
+    }
+    candidates: dict[object, list[Window]] = {}
     for w in windows:
         if w.id in targets:
-            key: object = w.id
+            key: object = ("transfers", w.id)
+        elif w.is_comprehensive:
+            key = ("all", w.center_id)
         else:
-            key = (w.center_id, "all" if w.is_comprehensive else frozenset(skills.get(w.id, ())))
-        queues.setdefault(key, w)
-    return list(queues.values())
+            key = ("skills", w.center_id, tuple(shapes.get(w.id, (0, None, None))))
+        candidates.setdefault(key, []).append(w)
+    queues: list[Window] = []
+    for key, group in candidates.items():
+        if key[0] != "skills" or len(group) == 1 or _same_skills(group, key[2][0]):
+            queues.append(group[0])
+        else:  # equal counts and sums, different items: rare, keep every window
+            queues.extend(group)
+    return queues
+
+
+def _same_skills(windows: list[Window], size: int) -> bool:
+    """Windows that each handle ``size`` items handle the same ones if ``size`` cover them all."""
+    union = db.session.scalar(
+        select(func.count(func.distinct(window_services.c.service_item_id))).where(
+            window_services.c.window_id.in_([w.id for w in windows])
+        )
+    )
+    return union == size
 
 
 def _current_tickets(windows: list[Window]) -> dict[int, Ticket]:

@@ -1,0 +1,1 @@
+"""The stack's ceiling: a Flask hello world and a bare Flask-SQLAlchemy write."""
