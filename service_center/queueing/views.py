@@ -14,11 +14,13 @@ from ..catalogue import services as catalogue
 from ..clock import now_utc
 from ..db import db
 from ..errors import DomainError, NotFound
-from . import ratings, services
+from . import cli, ratings, services
 from .forms import KioskCheckInForm, KioskRequeueForm, KioskTicketForm, TicketRatingForm
 from .qr import qr_svg
 
 bp = Blueprint("queueing", __name__)
+for _command in cli.COMMANDS:
+    bp.cli.add_command(_command)
 
 
 def _center_or_404(code: str):
