@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -252,6 +253,22 @@ def issue_tickets(database: Database, prepared: Prepared, per_case_type: dict[st
                     db.session.commit()
         db.session.commit()
     return issued
+
+
+def wait_quiet(database: Database, *, timeout: float = 60.0) -> None:
+    """Wait until the server has finished the requests still queued when wrk hung up (under
+    64 connections, dozens): the database stops changing. Changing tickets in this process
+    before would race them (a call served after the windows were settled leaves one busy)."""
+    from .checks import counts
+
+    deadline = monotonic() + timeout
+    last = counts(database)
+    while monotonic() < deadline:
+        sleep(0.3)
+        now = counts(database)
+        if now == last:
+            return
+        last = now
 
 
 def cancel_waiting(database: Database, prepared: Prepared) -> int:

@@ -33,11 +33,6 @@ LABELS = {
     "search": "Catalogue search API ?q=yyzz",
     "search-page": "Catalogue search page ?q=yyzz",
 }
-BASELINE_OF = {
-    "tickets": "bare_insert",
-    "booking": "bare_insert",
-    "call-next": "bare_call_next",
-}
 
 
 @dataclass
@@ -533,6 +528,7 @@ class Bench:
     ) -> None:
         """Settle the windows and queue what ``per_second`` calls for ``seconds`` need, by
         the windows' skills (the queue of a busy hall, not what earlier journeys left)."""
+        data.wait_quiet(database)
         data.settle_windows(database, prepared)
         data.cancel_waiting(database, prepared)
         tickets = per_second * seconds + 50
@@ -597,6 +593,7 @@ class Bench:
         self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
     ) -> None:
         # a busy hall: 200 waiting (the queue is all the page's position counts through)
+        data.wait_quiet(database)
         data.settle_windows(database, prepared)
         data.cancel_waiting(database, prepared)
         data.issue_tickets(
