@@ -82,7 +82,23 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if views is not None:
             app.register_blueprint(views.bp)
     register_api(app, [f"{__name__}.{area}.api" for area in AREAS])
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXIES reverse proxies, read the client's address and scheme from their headers.
+
+    Never more than stand in front: a client could otherwise claim any address in
+    X-Forwarded-For and slip past the per-address rate limits.
+    """
+    proxies = int(app.config.get("PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
 
 def _apply_environment(app: Flask) -> None:

@@ -14,6 +14,10 @@ class DefaultConfig:
     LANGUAGES = ("zh_CN", "en")
     TIMEZONE = "Asia/Shanghai"
 
+    #: reverse proxies in front of the app (nginx: 1); their X-Forwarded-For/-Proto/-Host
+    #: headers are trusted this deep, so rate limits count the real client. 0: trust none
+    PROXIES = 0
+
     RATELIMIT_STORAGE_URI = "memory://"
     #: a fixed window lets twice the limit through across a window's edge (and makes tests flaky)
     RATELIMIT_STRATEGY = "moving-window"
@@ -24,6 +28,10 @@ class DefaultConfig:
     QUEUE_NO_SHOW_MIN_CALLS = 2  #: calls before a clerk may mark a ticket no-show
     QUEUE_REQUEUE_MINUTES = 30  #: a no-show may be re-queued once within this time
     QUEUE_RECENT_SERVICE_SAMPLE = 20  #: completed cases that feed the estimated wait
+
+    #: how long one app process answers the displays' polls from the board version it last
+    #: read (seconds): a call reaches the hall at most this much later; 0 reads it every poll
+    DISPLAY_VERSION_TTL = 1.0
 
     BOOKING_CHECKIN_EARLY_MINUTES = 15
     BOOKING_CHECKIN_LATE_MINUTES = 15

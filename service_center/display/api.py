@@ -8,22 +8,22 @@ from flask import Response, jsonify, request
 
 from ..api import bp
 from ..api.spec import CODE, PROBLEM, document, json_content, ref
-from ..catalogue import services as catalogue
 from ..clock import now_utc
-from . import feed, services
+from . import feed
 
 
 @bp.get("/centers/<code>/display")
 def center_display(code: str) -> Any:
-    center = catalogue.get_center(code)
     now = now_utc()
-    # the version is one small indexed query; the body is built only when it has changed
-    tag = feed.etag(services.board_version(center, now=now))
+    # the version is one small indexed query, read at most once a second per process; the
+    # body is built only when it has changed
+    known = feed.known_board(code, now=now)
+    tag = known.tag
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
     else:
-        body = feed.current_board_json(center, tag, now=now)
-        response = jsonify({**body, "server_time": feed.server_time(center, now)})
+        body = feed.current_board_json(known, now=now)
+        response = jsonify({**body, "server_time": feed.server_time(known.timezone, now)})
     response.set_etag(tag, weak=True)
     response.headers["Cache-Control"] = "no-cache"
     response.vary.update(("Accept-Language", "Cookie"))

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from ..catalogue import services as catalogue
 from ..catalogue.models import Center
-from ..clock import to_local
+from ..clock import local_date, to_local
+from ..db import db
+from ..errors import NotFound
 from ..i18n import current_language, localized
 from . import services
 
@@ -109,8 +114,55 @@ def board_json(center: Center, board: services.Board) -> dict[str, Any]:
     }
 
 
-def current_board_json(center: Center, tag: str, *, now: datetime) -> dict[str, Any]:
-    """Return the board's JSON for ETag ``tag``, built once per app process and version.
+@dataclass(frozen=True)
+class KnownBoard:
+    """What this process last read of a center's board: enough to answer a poll."""
+
+    code: str
+    center_id: int
+    timezone: str
+    day: date
+    version: str
+    read_at: float  #: time.monotonic() of the reading
+
+    @property
+    def tag(self) -> str:
+        return etag(self.version)
+
+
+def known_board(code: str, *, now: datetime) -> KnownBoard:
+    """Return the board version of center ``code``, read at most once per DISPLAY_VERSION_TTL.
+
+    Every screen of the hall polls every second or two, through every app process. Within the
+    TTL this process answers from the version it read last, without the database: a call
+    reaches the screens at most the TTL later. A new local day reads afresh.
+
+    :raises NotFound: for an unknown center code (never kept).
+    """
+    ttl = float(current_app.config["DISPLAY_VERSION_TTL"])
+    kept_boards: dict[str, KnownBoard] = current_app.extensions.setdefault("display_versions", {})
+    kept = kept_boards.get(code)
+    if (
+        kept is not None
+        and time.monotonic() - kept.read_at < ttl
+        and local_date(now, kept.timezone) == kept.day
+    ):
+        return kept
+    center = catalogue.get_center(code)
+    kept = KnownBoard(
+        code=code,
+        center_id=center.id,
+        timezone=center.timezone,
+        day=local_date(now, center.timezone),
+        version=services.board_version(center, now=now),
+        read_at=time.monotonic(),
+    )
+    kept_boards[code] = kept
+    return kept
+
+
+def current_board_json(known: KnownBoard, *, now: datetime) -> dict[str, Any]:
+    """Return the board's JSON for ``known``'s version, built once per app process and version.
 
     When a call changes the version, every display polling this process asks for the new body
     within a second; they share one build. Bodies carry no time of their own (the caller adds
@@ -119,10 +171,15 @@ def current_board_json(center: Center, tag: str, *, now: datetime) -> dict[str, 
     cache: dict[tuple[int, str], tuple[str, dict[str, Any]]] = current_app.extensions.setdefault(
         "display_boards", {}
     )
-    key = (center.id, current_language())
+    key = (known.center_id, current_language())
+    tag = known.tag
     kept = cache.get(key)
     if kept is not None and kept[0] == tag:
         return kept[1]
+    center = db.session.get(Center, known.center_id)
+    if center is None:  # removed since the version was read: read it afresh next time
+        current_app.extensions["display_versions"].clear()
+        raise NotFound(_("No service center has the code %(code)s.", code=known.code))
     body = board_json(center, services.get_board(center, now=now))
     cache[key] = (tag, body)
     return body
@@ -139,8 +196,8 @@ def recent_tickets(calls: list[dict[str, Any]], limit: int = 8) -> list[dict[str
     return recent
 
 
-def server_time(center: Center, now: datetime) -> str:
-    return _iso(now, center.timezone)
+def server_time(timezone: str, now: datetime) -> str:
+    return _iso(now, timezone)
 
 
 def _iso(moment: datetime, tz: str) -> str:

@@ -59,7 +59,7 @@ def _center_or_404(code: str) -> Center:
 def _page_context(center: Center) -> dict[str, Any]:
     now = now_utc()
     board = feed.board_json(center, services.get_board(center, now=now))
-    board["server_time"] = feed.server_time(center, now)
+    board["server_time"] = feed.server_time(center.timezone, now)
     return {
         "center": center,
         "board": board,

@@ -204,3 +204,27 @@ def test_session_api_writes_need_the_csrf_header(client, world, login_as, staff_
     assert client.get("/api/v1/_test/staff").status_code == 200  # reads need no token
     allowed = client.post("/api/v1/_test/staff", headers={"X-CSRFToken": token})
     assert allowed.get_json() == {"user": "clerk"}
+
+
+def _from(address: str) -> dict[str, str]:
+    return {**ZH, "X-Forwarded-For": address}
+
+
+@pytest.mark.parametrize("app_config", [{"PROXIES": 1, "AUTH_LOGIN_FAILURE_LIMIT": "2 per hour"}])
+def test_behind_a_proxy_each_client_has_its_own_limit(client, world, app_config):
+    for _ in range(2):
+        assert sign_in(client, "clerk", "guess", headers=_from("203.0.113.7")).status_code == 401
+
+    assert sign_in(client, "clerk", "guess", headers=_from("203.0.113.7")).status_code == 429
+    # a colleague at another address, through the same proxy, is not locked out
+    assert sign_in(client, "clerk", headers=_from("198.51.100.4")).status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [{"AUTH_LOGIN_FAILURE_LIMIT": "2 per hour"}])
+def test_without_a_proxy_a_forged_forwarded_address_does_not_reset_the_limit(
+    client, world, app_config
+):
+    for n in range(2):
+        assert sign_in(client, "clerk", "guess", headers=_from(f"10.0.0.{n}")).status_code == 401
+
+    assert sign_in(client, "clerk", "guess", headers=_from("10.0.0.99")).status_code == 429

@@ -149,3 +149,61 @@ def test_unknown_center_is_a_404_problem(client, world):
     response = client.get("/api/v1/centers/atlantis/display")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements the app sends while the test runs."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("app_config", [{"DISPLAY_VERSION_TTL": 60}])
+def test_polls_within_the_ttl_are_answered_without_the_database(
+    client, busy_morning, statements, app_config
+):
+    tag = client.get(URL).headers["ETag"]
+    statements.clear()
+
+    polls = [client.get(URL, headers={"If-None-Match": tag}) for _ in range(5)]
+    fresh = client.get(URL)  # a screen just switched on: the body kept for this version
+
+    assert [p.status_code for p in polls] == [304] * 5
+    assert fresh.status_code == 200 and fresh.headers["ETag"] == tag
+    assert fresh.get_json()["calls"][0]["number"] == "B001"
+    assert statements == []
+
+
+@pytest.mark.parametrize("app_config", [{"DISPLAY_VERSION_TTL": 60}])
+def test_a_call_reaches_the_screens_once_the_ttl_has_passed(
+    client, world, busy_morning, clock, app_config
+):
+    _b1, _m1, t1 = busy_morning
+    tag = client.get(URL).headers["ETag"]
+    queue.call_next_ticket(world.windows.comprehensive, now=clock.advance(minutes=1))
+    db.session.commit()
+
+    assert client.get(URL, headers={"If-None-Match": tag}).status_code == 304  # kept a while
+    with patch("service_center.display.feed.time.monotonic", return_value=10**9):
+        response = client.get(URL, headers={"If-None-Match": tag})
+
+    assert response.status_code == 200
+    assert response.get_json()["calls"][0]["number"] == t1.number
+
+
+@pytest.mark.parametrize("app_config", [{"DISPLAY_VERSION_TTL": 60}])
+def test_a_new_day_reads_the_board_afresh_whatever_the_ttl(client, busy_morning, clock, app_config):
+    yesterday = client.get(URL)
+    clock.advance(days=1)
+    today = client.get(URL)
+
+    assert yesterday.get_json()["calls"] and today.get_json()["calls"] == []
+    assert today.headers["ETag"] != yesterday.headers["ETag"]
