@@ -97,21 +97,26 @@ def test_a_window_pausing_changes_the_etag(client, busy_morning, world, clock):
     assert response.get_json()["windows"][1]["status"] == "open"
 
 
-def test_the_304_path_runs_two_small_queries_and_builds_no_body(app, client, busy_morning):
-    tag = client.get(URL).headers["ETag"]
-    statements: list[str] = []
+@pytest.fixture
+def statements(app):
+    """The SQL statements the app sends while the test runs."""
+    sent: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        sent.append(statement)
 
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
-    try:
-        with patch.object(display_services, "get_board", side_effect=AssertionError("built")):
-            response = client.get(URL, headers={"If-None-Match": tag})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_304_path_runs_two_small_queries_and_builds_no_body(client, busy_morning, statements):
+    tag = client.get(URL).headers["ETag"]
+    statements.clear()
+    with patch.object(display_services, "get_board", side_effect=AssertionError("built")):
+        response = client.get(URL, headers={"If-None-Match": tag})
 
     assert response.status_code == 304
     assert len(statements) == 2  # the center by its code, then the version
@@ -149,21 +154,6 @@ def test_unknown_center_is_a_404_problem(client, world):
     response = client.get("/api/v1/centers/atlantis/display")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
-
-
-@pytest.fixture
-def statements(app):
-    """The SQL statements the app sends while the test runs."""
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield sent
-    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("app_config", [{"DISPLAY_VERSION_TTL": 60}])
