@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -79,7 +81,7 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
 
 
-def write_transaction() -> None:
+def write_transaction(*, keep_loaded: bool = False) -> None:
     """Make sure the session's transaction holds SQLite's write lock from its first statement.
 
     On SQLite a transaction that reads and then writes can fail with "database is locked"
@@ -89,6 +91,9 @@ def write_transaction() -> None:
     functions can call it and still compose. On PostgreSQL it only starts the transaction:
     callers lock the rows they race for (``FOR UPDATE``, conditional updates) themselves.
 
+    :param keep_loaded: keep the objects loaded before as they are (no reload): for callers
+        that read again, locked (``populate_existing``), every row they decide on, and use
+        the rest (the caller, catalogue rows) only for ids and settings.
     :raises RuntimeError: when the session holds changes of a transaction not started here.
     """
     session = db.session()
@@ -97,13 +102,38 @@ def write_transaction() -> None:
             return
         if session.new or session.dirty or session.deleted or session.info.get("flushed"):
             raise RuntimeError("write_transaction() must start the unit of work")
-        session.commit()
+        _commit(session, expire=not keep_loaded)
     token = _begin_immediate.set(True)
     try:
         session.connection()
     finally:
         _begin_immediate.reset(token)
     session.info["write_transaction"] = session.get_transaction()
+
+
+def _commit(session: Session, *, expire: bool) -> None:
+    kept = session.expire_on_commit
+    session.expire_on_commit = expire
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = kept
+
+
+@contextmanager
+def committed_for_response() -> Iterator[None]:
+    """Commit, and build the response inside the block from the objects just written.
+
+    The objects keep what this transaction wrote and read (the committed state) instead of
+    being expired and loaded again one by one; on leaving the block they are expired as a
+    plain commit would have left them.
+    """
+    session = db.session()
+    _commit(session, expire=False)
+    try:
+        yield
+    finally:
+        session.expire_all()
 
 
 @event.listens_for(Session, "after_flush")

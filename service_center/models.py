@@ -14,6 +14,7 @@ from .queueing.models import (
     TicketState,
     WalkInCap,
 )
+from .reports.models import ReportDay, ReportDayTimes, ReportGeneration
 from .windows.models import Window, WindowState, window_services
 
 __all__ = [
@@ -31,6 +32,9 @@ __all__ = [
     "Evaluation",
     "OpeningHours",
     "Outcome",
+    "ReportDay",
+    "ReportDayTimes",
+    "ReportGeneration",
     "Role",
     "ServiceItem",
     "Ticket",

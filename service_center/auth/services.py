@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..catalogue.models import Center
 from ..db import db
@@ -61,11 +62,18 @@ def issue_api_token(user: User, name: str, *, now: datetime) -> str:
 
 def user_for_token(token: str) -> User | None:
     """Return the enabled user a live bearer token belongs to."""
-    row = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == ApiToken.hash(token), ApiToken.revoked_dt.is_(None)
+    return db.session.scalar(_user_by_token_hash(), {"token_hash": ApiToken.hash(token)})
+
+
+@functools.cache
+def _user_by_token_hash():
+    # built once: every bearer request (the clerks' devices) looks its caller up
+    return (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == bindparam("token_hash"),
+            ApiToken.revoked_dt.is_(None),
+            User.is_enabled,
         )
     )
-    if row is None or not row.user.is_enabled:
-        return None
-    return row.user

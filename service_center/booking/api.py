@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..api import bp, json_body
 from ..catalogue.models import Center, ServiceItem
 from ..clock import now_utc
-from ..db import db
+from ..db import committed_for_response, db
 from ..errors import Invalid, problem
 from ..privacy import mask_id_number, mask_name, mask_phone
 from . import (
@@ -194,8 +194,8 @@ def create_appointment() -> Any:
     appointment = services.book_appointment(
         center, item, day, start, name=name, phone=phone, id_number=id_number, now=now_utc()
     )
-    db.session.commit()
-    response = jsonify(appointment_json(appointment))
+    with committed_for_response():
+        response = jsonify(appointment_json(appointment))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_appointment", code=appointment.code)
     return response
@@ -219,8 +219,8 @@ def get_appointment(code: str) -> Any:
 def cancel_appointment(code: str) -> Any:
     appointment = _lookup(code, json_body())
     appointment = services.cancel_appointment(appointment, now=now_utc())
-    db.session.commit()
-    return jsonify(appointment_json(appointment))
+    with committed_for_response():
+        return jsonify(appointment_json(appointment))
 
 
 @bp.post("/appointments/<code>/reschedule")
@@ -234,8 +234,8 @@ def reschedule_appointment(code: str) -> Any:
         return _invalid(errors)
     assert day is not None and start is not None
     appointment = services.reschedule_appointment(_lookup(code, data), day, start, now=now_utc())
-    db.session.commit()
-    return jsonify(appointment_json(appointment))
+    with committed_for_response():
+        return jsonify(appointment_json(appointment))
 
 
 @bp.post("/appointments/<code>/check-in")
@@ -254,7 +254,7 @@ def check_in(code: str) -> Any:
         body["walk_in"] = {"center": exc.center_code, "service": exc.service_id}
         response.set_data(json.dumps(body))
         return response
-    db.session.commit()
-    response = jsonify(ticket_json(ticket, now=now))
+    with committed_for_response():
+        response = jsonify(ticket_json(ticket, now=now))
     response.status_code = 201
     return response

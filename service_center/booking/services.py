@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..catalogue.models import Center, ServiceItem
@@ -116,21 +116,56 @@ def _take_place(slot: BookingSlot, center: Center, item: ServiceItem) -> None:
     """
     if slot.booked >= center.slot_capacity:
         raise SlotFull()
-    if item.slot_capacity is not None:
-        taken = db.session.scalar(
+    if item.slot_capacity is not None and (
+        _item_bookings(center, item, slot.service_date, slot.start_time) >= item.slot_capacity
+    ):
+        raise SlotFull()
+    slot.booked += 1
+
+
+def _book_place(center: Center, item: ServiceItem, day: date, start: time) -> None:
+    """Count one more booking of ``item`` into the slot, creating its row if missing.
+
+    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: it locks the slot's row for this
+    transaction like ``_lock_slot`` (bookings of one slot queue on it) and returns the count
+    with this booking in it. A full slot gives the place back before raising.
+
+    :raises SlotFull: when the center's or the item's places in the slot are all taken.
+    """
+    key = {"center_id": center.id, "service_date": day, "start_time": start}
+    stmt = _insert_ignore()(BookingSlot).values(**key, booked=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key), set_={"booked": BookingSlot.booked + 1}
+    ).returning(BookingSlot.booked)
+    booked = db.session.execute(stmt).scalar_one()
+    if booked > center.slot_capacity or (
+        item.slot_capacity is not None
+        and _item_bookings(center, item, day, start) >= item.slot_capacity
+    ):
+        db.session.execute(
+            update(BookingSlot)
+            .where(*(getattr(BookingSlot, column) == value for column, value in key.items()))
+            .values(booked=BookingSlot.booked - 1)
+        )
+        raise SlotFull()
+
+
+def _item_bookings(center: Center, item: ServiceItem, day: date, start: time) -> int:
+    """How many bookings of ``item`` hold a place in the slot (the new one not flushed yet)."""
+    return (
+        db.session.scalar(
             select(func.count())
             .select_from(Appointment)
             .where(
                 Appointment.center_id == center.id,
-                Appointment.service_date == slot.service_date,
-                Appointment.start_time == slot.start_time,
+                Appointment.service_date == day,
+                Appointment.start_time == start,
                 Appointment.service_item_id == item.id,
                 Appointment.state.in_(HOLDING),
             )
         )
-        if (taken or 0) >= item.slot_capacity:
-            raise SlotFull()
-    slot.booked += 1
+        or 0
+    )
 
 
 def _free_place(slot: BookingSlot) -> None:
@@ -145,28 +180,27 @@ def _check_phone_limits(
     :raises PhoneLimitReached: when the phone holds its maximum of open bookings, or already
         has this item on this day.
     """
-    same_day = select(func.count()).where(
-        Appointment.phone == phone,
+    same_day = and_(
         Appointment.service_item_id == item.id,
         Appointment.service_date == day,
         Appointment.state.in_(HOLDING),
     )
     if moving is not None:
-        same_day = same_day.where(Appointment.id != moving.id)
-    if db.session.scalar(same_day):
+        same_day = and_(same_day, Appointment.id != moving.id)
+    open_ = and_(Appointment.state == AppointmentState.BOOKED, Appointment.service_date >= today)
+    # both counts in one statement over the phone's bookings (ix_appointments_phone)
+    same_day_count, open_count = db.session.execute(
+        select(func.count().filter(same_day), func.count().filter(open_)).where(
+            Appointment.phone == phone
+        )
+    ).one()
+    if same_day_count:
         raise PhoneLimitReached(
             _("This phone number already has a booking for this item on that day.")
         )
     if moving is not None:
         return
     limit = current_app.config["BOOKING_MAX_OPEN_PER_PHONE"]
-    open_count = db.session.scalar(
-        select(func.count()).where(
-            Appointment.phone == phone,
-            Appointment.state == AppointmentState.BOOKED,
-            Appointment.service_date >= today,
-        )
-    )
     if (open_count or 0) >= limit:
         raise PhoneLimitReached(
             _(
@@ -185,11 +219,6 @@ def _add_with_unique_code(appointment: Appointment) -> None:
     """
     for _attempt in range(8):
         appointment.code = new_booking_code()
-        taken = db.session.scalar(
-            select(Appointment.id).where(Appointment.code == appointment.code)
-        )
-        if taken is not None:
-            continue
         try:
             with db.session.begin_nested():
                 db.session.add(appointment)
@@ -241,11 +270,13 @@ def book_appointment(
     end = check_slot(center, item, day, start, now=now)
     center_id, item_id = center.id, item.id
 
-    write_transaction()
+    # the slot's counter and the phone's bookings are read under the lock; the center and
+    # item (capacities) as loaded just before
+    write_transaction(keep_loaded=True)
     center, item = db.session.get_one(Center, center_id), db.session.get_one(ServiceItem, item_id)
     _lock_phone(phone)
     _check_phone_limits(phone, item, day, today=today)
-    _take_place(_lock_slot(center.id, day, start), center, item)
+    _book_place(center, item, day, start)
     appointment = Appointment(
         center=center,
         service_item=item,

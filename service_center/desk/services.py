@@ -304,7 +304,9 @@ def complete_at_desk(
     if ticket.state is not TicketState.SERVING:  # a status conflict before a form error
         return queue.complete_ticket(ticket, now=now, outcome=outcome, actor=actor)
     name, phone = (applicant_name or "").strip(), (applicant_phone or "").strip()
-    required = needs_applicant(ticket)
+    typed = bool(name and phone)  # then the booking need not be read
+    known: dict[str, str | None] = {"name": None, "phone": None} if typed else applicant_of(ticket)
+    required = not typed and needs_applicant(ticket)
     try:
         if name:
             name = clean_name(name)
@@ -319,7 +321,6 @@ def complete_at_desk(
             raise PersonalDataError(_("This item needs the applicant's mobile number."))
     except PersonalDataError as exc:
         raise Invalid(str(exc), field="applicant_phone") from None
-    known = applicant_of(ticket)
     return queue.complete_ticket(
         ticket,
         now=now,

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import abort, g, jsonify
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from ..api import bp, json_body, staff_required
 from ..catalogue import services as catalogue
 from ..catalogue.models import ServiceItem
 from ..clock import now_utc, to_local
-from ..db import db
+from ..db import committed_for_response, db
 from ..errors import Forbidden, Invalid, problem
 from ..windows.models import Window, WindowState
 from ..windows.permissions import can_act_on_ticket, can_operate_window
@@ -107,8 +108,8 @@ def issue_ticket() -> Any:
         )
     now = now_utc()
     ticket = services.issue_ticket(center, item, now=now, priority=priority)
-    db.session.commit()
-    return jsonify(ticket_json(ticket, now=now)), 201
+    with committed_for_response():
+        return jsonify(ticket_json(ticket, now=now)), 201
 
 
 @bp.get("/tickets/<token>")
@@ -117,25 +118,53 @@ def get_ticket(token: str) -> Any:
     return jsonify(ticket_json(ticket))
 
 
+def _hold(*rows: object) -> None:
+    """Keep ``rows`` for the rest of the request.
+
+    The session's identity map holds objects weakly, and a ticket or window read again under
+    its lock lets go of its related rows; the answer then finds them in the identity map
+    (no statement) instead of loading each again.
+    """
+    g.setdefault("held_rows", []).extend(rows)
+
+
 def _window_for_staff(window_id: int) -> Window:
-    window = db.get_or_404(Window, window_id)
+    window = db.session.get(Window, window_id, options=[joinedload(Window.center)])
+    if window is None:
+        abort(404)
     if not can_operate_window(current_user, window):
         raise Forbidden(NOT_YOUR_WINDOW)
+    _hold(window.center)
     return window
 
 
+#: what a clerk's action and its answer read of the ticket, loaded with it in one statement
+_TICKET_AND_ITS_ROWS = [
+    joinedload(Ticket.window),
+    joinedload(Ticket.center),
+    joinedload(Ticket.service_item),
+    joinedload(Ticket.case_type),
+]
+
+
+_ITEM_AND_CASE_TYPE = [joinedload(ServiceItem.case_type)]
+
+
 def _ticket_for_staff(ticket_id: int) -> Ticket:
-    ticket = db.get_or_404(Ticket, ticket_id)
+    ticket = db.session.get(Ticket, ticket_id, options=_TICKET_AND_ITS_ROWS)
+    if ticket is None:
+        abort(404)
     if not can_act_on_ticket(current_user, ticket):
         raise Forbidden(NOT_YOUR_WINDOW)
+    _hold(ticket.window, ticket.center, ticket.service_item, ticket.case_type)
     return ticket
 
 
 def _set_state(window_id: int, state: WindowState) -> Any:
     window = _window_for_staff(window_id)
     window = services.set_window_state(window, state, now=now_utc(), actor=current_user)
-    db.session.commit()
-    return jsonify(_window_json(window))
+    with committed_for_response():
+        return jsonify(_window_json(window))
 
 
 @bp.post("/windows/<int:window_id>/open")
@@ -166,8 +195,10 @@ def call_next(window_id: int) -> Any:
     except services.QueueEmpty:
         db.session.rollback()
         return "", 204
-    db.session.commit()
-    return jsonify(ticket_json(ticket, now=now))
+    with committed_for_response():
+        # the item and its case type in one statement (the center came with the window)
+        _hold(db.session.get(ServiceItem, ticket.service_item_id, options=_ITEM_AND_CASE_TYPE))
+        return jsonify(ticket_json(ticket, now=now))
 
 
 @bp.get("/windows/<int:window_id>/queue")
@@ -192,8 +223,8 @@ def _ticket_action(ticket_id: int, action) -> Any:
     ticket = _ticket_for_staff(ticket_id)
     now = now_utc()
     ticket = action(ticket, now=now, actor=current_user)
-    db.session.commit()
-    return jsonify(ticket_json(ticket, now=now))
+    with committed_for_response():
+        return jsonify(ticket_json(ticket, now=now))
 
 
 @bp.post("/tickets/<int:ticket_id>/recall")
@@ -236,8 +267,8 @@ def transfer(ticket_id: int) -> Any:
             raise Invalid(_("This center offers no such service item."), field="service")
     now = now_utc()
     ticket = services.transfer_ticket(ticket, now=now, window=window, item=item, actor=current_user)
-    db.session.commit()
-    return jsonify(ticket_json(ticket, now=now))
+    with committed_for_response():
+        return jsonify(ticket_json(ticket, now=now))
 
 
 @bp.post("/tickets/<int:ticket_id>/complete")
@@ -264,14 +295,14 @@ def complete(ticket_id: int) -> Any:
     case_ = complete_at_desk(
         ticket, now=now, outcome=outcome, notes=notes, actor=current_user, **applicant
     )
-    db.session.commit()
-    return jsonify(
-        {
-            "ticket": ticket_json(case_.ticket, now=now, position=False),
-            "case": {
-                "number": case_.number,
-                "case_type": case_.case_type.code,
-                "outcome": case_.outcome.value,
-            },
-        }
-    )
+    with committed_for_response():
+        return jsonify(
+            {
+                "ticket": ticket_json(case_.ticket, now=now, position=False),
+                "case": {
+                    "number": case_.number,
+                    "case_type": case_.case_type.code,
+                    "outcome": case_.outcome.value,
+                },
+            }
+        )

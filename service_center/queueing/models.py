@@ -218,6 +218,8 @@ class Case(db.Model):
         # covering index of the daily/range counts per case type and outcome
         Index("ix_cases_day_type", "center_id", "service_date", "case_type_id", "outcome"),
         Index("ix_cases_date_type", "service_date", "case_type_id"),
+        # the item's latest cases: the mean service time of every estimated wait
+        Index("ix_cases_item_completed", "service_item_id", "completed_dt"),
     )
 
 
@@ -239,4 +241,13 @@ class Evaluation(db.Model):
     __table_args__ = (
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
         Index("ix_evaluations_day", "center_id", "service_date"),
+        # the latest low ratings with a comment of a range (reports: LIMIT 20, newest first)
+        Index(
+            "ix_evaluations_low_comments",
+            "center_id",
+            "created_dt",
+            "service_date",
+            sqlite_where=text("rating <= 2 AND comment <> ''"),
+            postgresql_where=text("rating <= 2 AND comment <> ''"),
+        ),
     )

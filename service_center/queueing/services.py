@@ -8,24 +8,44 @@ raced for are locked (``FOR UPDATE``, ``SKIP LOCKED`` for call-next).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    Integer,
+    Row,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..catalogue import calendar
 from ..catalogue.models import Center, ServiceItem
 from ..clock import local_date
 from ..db import UTCDateTime, db, write_transaction
 from ..errors import Conflict, DomainError, Invalid, NotFound
+from ..reports import summaries
 from ..windows.models import Window, WindowState, window_services
 from .models import (
     Case,
@@ -86,16 +106,24 @@ def next_daily_value(center_id: int, day, series: str) -> int:
     One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on both databases: concurrent callers
     queue on the counter row and each gets its own value; a new day starts at 1.
     """
-    dialect = db.session.get_bind().dialect.name
+    stmt = _counter_upsert(db.session.get_bind().dialect.name)
+    params = {"center_id": center_id, "day": day, "series": series}
+    return int(db.session.execute(stmt, params).scalar_one())
+
+
+@functools.cache
+def _counter_upsert(dialect: str):
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(DailyCounter).values(
-        center_id=center_id, service_date=day, series=series, last_value=1
+        center_id=bindparam("center_id"),
+        service_date=bindparam("day"),
+        series=bindparam("series"),
+        last_value=1,
     )
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["center_id", "service_date", "series"],
         set_={"last_value": DailyCounter.last_value + 1},
     ).returning(DailyCounter.last_value)
-    return int(db.session.execute(stmt).scalar_one())
 
 
 def _new_token() -> str:
@@ -126,7 +154,7 @@ def issue_ticket(
     :raises CenterClosed: outside opening hours or on a closed day (walk-ins).
     :raises WalkInCapReached: when the day's walk-in tickets of the case type are gone.
     """
-    write_transaction()
+    write_transaction(keep_loaded=True)  # decided under the lock: the counters, the ticket
     if item.center_id != center.id or not item.is_active:
         raise NotFound(_("This center offers no such service item."), field="service")
     if not booked and not calendar.is_open_at(center, now):
@@ -138,6 +166,7 @@ def issue_ticket(
         if cap is not None and next_daily_value(center.id, day, f"walkin:{prefix}") > cap.daily_cap:
             raise WalkInCapReached()
     sequence = next_daily_value(center.id, day, prefix)
+    summaries.touch(center, day)  # a day of the past only when ``now`` is
     ticket = Ticket(
         token=_new_token(),
         center=center,
@@ -198,64 +227,86 @@ def record_event(
 # --- the call-next order --------------------------------------------------------------------
 
 
-def _waiting_for(window: Window, now: datetime):
-    """The waiting tickets ``window`` may call, in the exact order call-next takes them.
+def _walk_in_cutoff(now: datetime) -> datetime:
+    """Walk-ins queued at or before this moment rank with the bookings (see ``_waiting_for``)."""
+    return now - timedelta(minutes=_setting("QUEUE_WALKIN_MAX_WAIT_MINUTES", 30))
+
+
+def _rank(window_id, cutoff):
+    """The group of a waiting ticket in the queue of the window ``window_id`` (a value or a
+    column): 0 transferred there, 1 priority, 2 booked or queued by ``cutoff``, 3 the rest."""
+    return case(
+        (Ticket.transfer_window_id == window_id, 0),
+        (Ticket.is_priority, 1),
+        (or_(Ticket.is_booked, Ticket.queued_dt <= cutoff), 2),
+        else_=3,
+    )
+
+
+def _handles(window_id):
+    """The ticket's item is one of the window's skills (``window_id``: a value or a column)."""
+    return Ticket.service_item_id.in_(
+        select(window_services.c.service_item_id).where(window_services.c.window_id == window_id)
+    )
+
+
+def _in_queue_of(window_id, handled):
+    """The ticket waits for the window: transferred there, or not transferred and ``handled``."""
+    return and_(
+        Ticket.state == TicketState.WAITING,
+        or_(Ticket.transfer_window_id == window_id, Ticket.transfer_window_id.is_(None) & handled),
+    )
+
+
+@functools.cache
+def _waiting_for(comprehensive: bool):
+    """The waiting tickets a window may call, in the exact order call-next takes them.
 
     Order: tickets transferred to this window; then priority tickets (绿色通道); then bookings
     checked in on time together with walk-ins waiting longer than QUEUE_WALKIN_MAX_WAIT_MINUTES;
-    then the other walk-ins; oldest place in time first within each group.
+    then the other walk-ins; oldest place in time first within each group. One statement per
+    kind of window, built once; ``_queue_params`` gives its parameters.
     """
-    handled = (
-        Ticket.center_id == window.center_id
-        if window.is_comprehensive
-        else Ticket.service_item_id.in_(
-            select(window_services.c.service_item_id).where(
-                window_services.c.window_id == window.id
-            )
-        )
-    )
+    window_id = bindparam("window_id")
+    handled = true() if comprehensive else _handles(window_id)
     return (
         select(Ticket)
-        .where(
-            Ticket.center_id == window.center_id,
-            Ticket.state == TicketState.WAITING,
-            or_(
-                Ticket.transfer_window_id == window.id,
-                Ticket.transfer_window_id.is_(None) & handled,
-            ),
+        .where(Ticket.center_id == bindparam("center_id"), _in_queue_of(window_id, handled))
+        .order_by(
+            _rank(window_id, bindparam("cutoff", type_=UTCDateTime())), Ticket.queued_dt, Ticket.id
         )
-        .order_by(*_queue_order(window, now))
     )
 
 
-def _queue_order(window: Window, now: datetime) -> tuple:
-    """The sort key of ``window``'s queue: (rank, place in time, id), see ``_waiting_for``."""
-    max_wait = timedelta(minutes=_setting("QUEUE_WALKIN_MAX_WAIT_MINUTES", 30))
-    rank = case(
-        (Ticket.transfer_window_id == window.id, 0),
-        (Ticket.is_priority, 1),
-        (or_(Ticket.is_booked, Ticket.queued_dt <= now - max_wait), 2),
-        else_=3,
-    )
-    return rank, Ticket.queued_dt, Ticket.id
+@functools.cache
+def _next_for(comprehensive: bool):
+    """The head of the queue, locked; a ticket another caller holds is skipped."""
+    return _waiting_for(comprehensive).limit(1).with_for_update(skip_locked=True, of=Ticket)
+
+
+def _queue_params(window: Window, now: datetime) -> dict[str, object]:
+    return {"window_id": window.id, "center_id": window.center_id, "cutoff": _walk_in_cutoff(now)}
 
 
 def window_queue(window: Window, *, now: datetime, limit: int | None = None) -> list[Ticket]:
     """Return the window's queue in the order call-next will take it."""
-    stmt = _waiting_for(window, now)
+    stmt = _waiting_for(window.is_comprehensive)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt, _queue_params(window, now)))
+
+
+@functools.cache
+def _current_statement():
+    return select(Ticket).where(
+        Ticket.window_id == bindparam("window_id"),
+        Ticket.state.in_([TicketState.CALLED, TicketState.SERVING]),
+    )
 
 
 def current_ticket(window: Window) -> Ticket | None:
     """Return the ticket the window is calling or serving, if any."""
-    return db.session.scalar(
-        select(Ticket).where(
-            Ticket.window_id == window.id,
-            Ticket.state.in_([TicketState.CALLED, TicketState.SERVING]),
-        )
-    )
+    return db.session.scalar(_current_statement(), {"window_id": window.id})
 
 
 def call_next_ticket(window: Window, *, now: datetime, actor: User | None = None) -> Ticket:
@@ -270,9 +321,7 @@ def call_next_ticket(window: Window, *, now: datetime, actor: User | None = None
         raise WindowNotOpen()
     if current_ticket(window) is not None:
         raise WindowBusy()
-    ticket = db.session.scalar(
-        _waiting_for(window, now).limit(1).with_for_update(skip_locked=True, of=Ticket)
-    )
+    ticket = db.session.scalar(_next_for(window.is_comprehensive), _queue_params(window, now))
     if ticket is None:
         raise QueueEmpty()
     ticket.state = TicketState.CALLED
@@ -307,7 +356,8 @@ def _lock_ticket(ticket: Ticket) -> Ticket:
 
 
 def _begin() -> None:
-    write_transaction()
+    # the row raced for is read again locked; the caller and catalogue rows are kept
+    write_transaction(keep_loaded=True)
 
 
 # --- the life cycle -------------------------------------------------------------------------
@@ -406,6 +456,7 @@ def mark_no_show(ticket: Ticket, *, now: datetime, actor: User | None = None) ->
         )
     ticket.state = TicketState.NO_SHOW
     ticket.finished_dt = now
+    summaries.touch(ticket.center, ticket.service_date)  # the queue outlives midnight
     record_event(ticket, EventKind.NO_SHOW, now, window=ticket.window, actor=actor)
     db.session.flush()
     return ticket
@@ -446,6 +497,7 @@ def transfer_ticket(
             )
     from_window = ticket.window
     if item is not None:
+        summaries.touch(ticket.center, ticket.service_date)  # its day's tickets per case type
         ticket.service_item = item
         ticket.case_type_id = item.case_type_id
     ticket.state = TicketState.WAITING
@@ -483,12 +535,13 @@ def complete_ticket(
     center = ticket.center
     day = local_date(now, center.timezone)
     sequence = next_daily_value(center.id, day, "case")
+    summaries.touch(center, day)  # a day of the past only when ``now`` is
     issued = ticket.issued_dt
     case_ = Case(
         number=f"{center.case_prefix}-{day:%Y%m%d}-{sequence:04d}",
         center_id=center.id,
         service_date=day,
-        ticket=ticket,
+        ticket_id=ticket.id,
         service_item_id=ticket.service_item_id,
         case_type_id=ticket.case_type_id,
         outcome=outcome,
@@ -506,6 +559,9 @@ def complete_ticket(
         notes=notes.strip(),
     )
     db.session.add(case_)
+    # link both sides in memory without loading the ticket's (absent) case first
+    set_committed_value(case_, "ticket", ticket)
+    set_committed_value(ticket, "case", case_)
     ticket.state = TicketState.DONE
     ticket.finished_dt = now
     record_event(
@@ -558,6 +614,7 @@ def requeue_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) 
         )
     ticket.state = TicketState.WAITING
     ticket.is_requeued = True
+    summaries.touch(ticket.center, ticket.service_date)  # one no-show fewer on its day
     ticket.queued_dt = now
     ticket.window_id = None
     ticket.finished_dt = None
@@ -600,41 +657,22 @@ class QueuePosition:
 
 def windows_for_ticket(ticket: Ticket) -> list[Window]:
     """Return the windows that may call ``ticket`` (its transfer window, or all that handle it)."""
-    if ticket.transfer_window_id is not None:
-        return [ticket.transfer_window] if ticket.transfer_window else []
-    return list(
-        db.session.scalars(
-            select(Window)
-            .where(
-                Window.center_id == ticket.center_id,
-                or_(
-                    Window.is_comprehensive,
-                    Window.id.in_(
-                        select(window_services.c.window_id).where(
-                            window_services.c.service_item_id == ticket.service_item_id
-                        )
-                    ),
-                ),
-            )
-            .order_by(Window.number)
-        )
-    )
+    return [row.Window for row in _windows_of(ticket)]
 
 
 def average_service_minutes(item: ServiceItem) -> float:
     """Mean service time of the item's last QUEUE_RECENT_SERVICE_SAMPLE cases, else its default."""
-    sample = _setting("QUEUE_RECENT_SERVICE_SAMPLE", 20)
-    recent = (
-        select(Case.service_seconds)
-        .where(Case.service_item_id == item.id, Case.service_seconds.is_not(None))
-        .order_by(Case.completed_dt.desc())
-        .limit(sample)
-        .subquery()
+    mean = db.session.scalar(
+        select(_recent_service_seconds()),
+        {"item_id": item.id, "sample": _setting("QUEUE_RECENT_SERVICE_SAMPLE", 20)},
     )
-    mean = db.session.scalar(select(func.avg(recent.c.service_seconds)))
-    if mean is None:
-        return float(item.service_minutes)
-    return float(mean) / 60
+    return _mean_minutes(mean, item.service_minutes)
+
+
+def _mean_minutes(mean_seconds: float | Decimal | None, default_minutes: int) -> float:
+    if mean_seconds is None:
+        return float(default_minutes)
+    return float(mean_seconds) / 60
 
 
 def queue_position(ticket: Ticket, *, now: datetime) -> QueuePosition:
@@ -646,116 +684,250 @@ def queue_position(ticket: Ticket, *, now: datetime) -> QueuePosition:
     mean for a ticket only called), then takes the tickets ahead one by one, each lasting the
     mean; the ticket's estimate is when the next window frees after those. With no window
     open there is no estimate (None).
+
+    Two statements, whatever the number of windows: the windows with what the position needs
+    of each (``_windows_of``), then the tickets ahead in each distinct queue (``_ahead``).
     """
     if ticket.state is not TicketState.WAITING:
         return QueuePosition(0, 0 if ticket.state is TicketState.CALLED else None, 0)
-    windows = windows_for_ticket(ticket)
-    if not windows:
+    rows = _windows_of(ticket)
+    if not rows:
         return QueuePosition(0, None, 0)
-    ahead = min(_index_in_queue(ticket, w, now) for w in _one_window_per_queue(windows))
-    open_windows = [w for w in windows if w.state is WindowState.OPEN]
-    if not open_windows:
+    ahead = _ahead(ticket, _one_window_per_queue(rows), now)
+    open_rows = [row for row in rows if row.Window.state is WindowState.OPEN]
+    if not open_rows:
         return QueuePosition(ahead, None, 0)
-    mean = average_service_minutes(ticket.service_item)
-    current = _current_tickets(open_windows)
-    free_at = sorted(_minutes_until_free(current.get(w.id), mean, now) for w in open_windows)
+    mean = _mean_minutes(rows[0].mean_seconds, rows[0].default_minutes)
+    free_at = sorted(
+        _minutes_until_free(row.current_state, row.current_started_dt, mean, now)
+        for row in open_rows
+    )
     for _position in range(ahead):
         soonest = heapq.heappop(free_at)
         heapq.heappush(free_at, soonest + mean)
-    return QueuePosition(ahead, math.ceil(free_at[0] - 1e-9), len(open_windows))
+    return QueuePosition(ahead, math.ceil(free_at[0] - 1e-9), len(open_rows))
 
 
-def _one_window_per_queue(windows: list[Window]) -> list[Window]:
-    """Keep one window of each distinct queue: windows with the same skills share a queue,
-    unless a ticket waits transferred to one of them. The database compares the skill sets
-    (a few aggregate queries, not every window's items loaded)."""
-    ids = [w.id for w in windows]
-    targets = set(
-        db.session.scalars(
-            select(Ticket.transfer_window_id)
-            .where(Ticket.state == TicketState.WAITING, Ticket.transfer_window_id.in_(ids))
-            .distinct()
-        )
+def _recent_service_seconds():
+    """avg(service seconds) of the last ``:sample`` cases of the item ``:item_id``."""
+    recent = (
+        select(Case.service_seconds)
+        .where(Case.service_item_id == bindparam("item_id"), Case.service_seconds.is_not(None))
+        .order_by(Case.completed_dt.desc())
+        .limit(bindparam("sample", type_=Integer()))
+        .subquery()
     )
-    item = window_services.c.service_item_id
-    shapes = {
-        window_id: shape
-        for window_id, *shape in db.session.execute(
-            select(window_services.c.window_id, func.count(), func.sum(item), func.min(item))
-            .where(window_services.c.window_id.in_(ids))
-            .group_by(window_services.c.window_id)
+    return func.avg(recent.c.service_seconds)
+
+
+def _item_list(item, dialect: str):
+    """The ids of a window's items as one string, ``"3,7,12"``: equal strings, equal skills.
+
+    PostgreSQL sorts them; SQLite (before 3.44 no ORDER BY in an aggregate) concatenates in
+    the order it reads its key (window, item), so sorted in practice. Were it not, equal
+    skills would only count as two queues: slower, never wrong.
+    """
+    if dialect == "postgresql":
+        return func.string_agg(cast(item, Text), aggregate_order_by(literal(","), item))
+    return func.group_concat(item, ",")
+
+
+@functools.cache
+def _windows_statement(transferred: bool, dialect: str):
+    """The windows that may call a ticket, one row each in number order, with what the
+    position needs of them: their items (``_item_list``), whether a ticket waits transferred
+    to them, their current ticket, and the mean service time of the ticket's item.
+
+    Built once per dialect (bound parameters): building it per call cost more than running
+    it. The CTEs are materialised on PostgreSQL, whose planner otherwise may join them again
+    for every window.
+    """
+    center_id, item_id = bindparam("center_id"), bindparam("item_id")
+    if transferred:
+        may_call = Window.id == bindparam("transfer_window_id")
+    else:
+        may_call = or_(
+            Window.is_comprehensive,
+            Window.id.in_(
+                select(window_services.c.window_id).where(
+                    window_services.c.service_item_id == item_id
+                )
+            ),
         )
+    candidates = (
+        select(Window.id, Window.is_comprehensive)
+        .where(Window.center_id == center_id, may_call)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    skills = (
+        select(
+            window_services.c.window_id,
+            _item_list(window_services.c.service_item_id, dialect).label("item_ids"),
+        )
+        .where(
+            window_services.c.window_id.in_(
+                select(candidates.c.id).where(candidates.c.is_comprehensive.is_(False))
+            )
+        )
+        .group_by(window_services.c.window_id)
+        .cte("skills")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    targets = (
+        select(Ticket.transfer_window_id.label("window_id"))
+        .where(
+            Ticket.center_id == center_id,
+            Ticket.state == TicketState.WAITING,
+            Ticket.transfer_window_id.is_not(None),
+        )
+        .distinct()
+        .cte("targets")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    current = aliased(Ticket, name="current")
+    mean = select(_recent_service_seconds()).scalar_subquery()
+    default = select(ServiceItem.service_minutes).where(ServiceItem.id == item_id).scalar_subquery()
+    return (
+        select(
+            Window,
+            skills.c.item_ids,
+            targets.c.window_id.is_not(None).label("is_target"),
+            current.state.label("current_state"),
+            current.started_dt.label("current_started_dt"),
+            mean.label("mean_seconds"),
+            default.label("default_minutes"),
+        )
+        .join(candidates, candidates.c.id == Window.id)
+        .outerjoin(skills, skills.c.window_id == Window.id)
+        .outerjoin(targets, targets.c.window_id == Window.id)
+        .outerjoin(
+            current,
+            and_(
+                current.window_id == Window.id,
+                current.state.in_([TicketState.CALLED, TicketState.SERVING]),
+            ),
+        )
+        .order_by(Window.number)
+    )
+
+
+def _windows_of(ticket: Ticket) -> list[Row]:
+    """The rows of ``_windows_statement`` for ``ticket`` (one statement)."""
+    transferred = ticket.transfer_window_id is not None
+    params = {
+        "center_id": ticket.center_id,
+        "item_id": ticket.service_item_id,
+        "sample": _setting("QUEUE_RECENT_SERVICE_SAMPLE", 20),
     }
-    candidates: dict[object, list[Window]] = {}
-    for w in windows:
-        if w.id in targets:
+    if transferred:
+        params["transfer_window_id"] = ticket.transfer_window_id
+    dialect = db.session.get_bind().dialect.name
+    return list(db.session.execute(_windows_statement(transferred, dialect), params))
+
+
+def _one_window_per_queue(rows: list[Row]) -> list[Window]:
+    """Keep one window of each distinct queue: windows with the same items share a queue,
+    unless a ticket waits transferred to one of them."""
+    queues: dict[object, Window] = {}
+    for row in rows:
+        w = row.Window
+        if row.is_target:
             key: object = ("transfers", w.id)
         elif w.is_comprehensive:
             key = ("all", w.center_id)
         else:
-            key = ("skills", w.center_id, tuple(shapes.get(w.id, (0, None, None))))
-        candidates.setdefault(key, []).append(w)
-    queues: list[Window] = []
-    for key, group in candidates.items():
-        if key[0] != "skills" or len(group) == 1 or _same_skills(group, key[2][0]):
-            queues.append(group[0])
-        else:  # equal counts and sums, different items: rare, keep every window
-            queues.extend(group)
-    return queues
+            key = ("skills", w.center_id, row.item_ids or "")
+        queues.setdefault(key, w)
+    return list(queues.values())
 
 
-def _same_skills(windows: list[Window], size: int) -> bool:
-    """Windows that each handle ``size`` items handle the same ones if ``size`` cover them all."""
-    union = db.session.scalar(
-        select(func.count(func.distinct(window_services.c.service_item_id))).where(
-            window_services.c.window_id.in_([w.id for w in windows])
-        )
-    )
-    return union == size
-
-
-def _current_tickets(windows: list[Window]) -> dict[int, Ticket]:
-    """The ticket each of ``windows`` is calling or serving, by window id (one query)."""
-    return {
-        t.window_id: t
-        for t in db.session.scalars(
-            select(Ticket).where(
-                Ticket.window_id.in_([w.id for w in windows]),
-                Ticket.state.in_([TicketState.CALLED, TicketState.SERVING]),
-            )
-        )
-    }
-
-
-def _minutes_until_free(current: Ticket | None, mean: float, now: datetime) -> float:
-    if current is None:
+def _minutes_until_free(
+    state: TicketState | None, started_dt: datetime | None, mean: float, now: datetime
+) -> float:
+    if state is None:
         return 0.0
-    if current.state is TicketState.SERVING and current.started_dt is not None:
-        served = (now - current.started_dt).total_seconds() / 60
+    if state is TicketState.SERVING and started_dt is not None:
+        served = (now - started_dt).total_seconds() / 60
         return max(mean - served, 1.0)
     return mean
 
 
-def _index_in_queue(ticket: Ticket, window: Window, now: datetime) -> int:
-    """Count the tickets ahead of ``ticket`` in ``window``'s queue (all, if it is not in it).
+@functools.lru_cache(maxsize=64)
+def _ahead_statement(kinds: tuple[bool, ...]):
+    """Count, for each window ``:w0``, ``:w1`` … (``kinds``: whether each is comprehensive),
+    the tickets waiting there whose call-next sort key (``_rank``, place in time, id) is
+    smaller than (``:rank``, ``:queued_dt``, ``:ticket_id``): one column a window.
 
-    The database counts: loading the queue's ids cost a ticket's page and every issue
-    milliseconds per hundred tickets waiting (docs/performance.md).
+    Each count is the queue of ``_waiting_for`` with the window a constant, a range of the
+    center's waiting tickets in ``ix_tickets_queue`` whatever the planner knows.
     """
-    keys = [key.label(f"k{n}") for n, key in enumerate(_queue_order(window, now))]
-    queue = _waiting_for(window, now).with_only_columns(*keys).order_by(None).subquery()
-    mine = db.session.execute(select(queue).where(queue.c.k2 == ticket.id)).first()
-    ahead = select(func.count()).select_from(queue)
-    if mine is not None:
-        rank, queued_dt, ticket_id = mine
-        ahead = ahead.where(
-            tuple_(queue.c.k0, queue.c.k1, queue.c.k2)
-            < tuple_(literal(rank), literal(queued_dt, UTCDateTime()), literal(ticket_id))
+    center_id, cutoff = bindparam("center_id"), bindparam("cutoff", type_=UTCDateTime())
+    mine = tuple_(
+        bindparam("rank", type_=Integer()),
+        bindparam("queued_dt", type_=UTCDateTime()),
+        bindparam("ticket_id", type_=Integer()),
+    )
+    counts = []
+    for n, comprehensive in enumerate(kinds):
+        window_id = bindparam(f"w{n}", type_=Integer())
+        handled = true() if comprehensive else _handles(window_id)
+        counts.append(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.center_id == center_id,
+                _in_queue_of(window_id, handled),
+                tuple_(_rank(window_id, cutoff), Ticket.queued_dt, Ticket.id) < mine,
+            )
+            .scalar_subquery()
         )
-    return int(db.session.scalar(ahead) or 0)
+    return select(*counts)
+
+
+def _ahead(ticket: Ticket, queues: list[Window], now: datetime) -> int:
+    """The fewest tickets ahead of ``ticket`` in the queues of ``queues`` (one statement).
+
+    The ticket waits in each of these queues (they come from the windows that may call it),
+    so its sort key is the same in all: rank 0 where it was transferred (its only window),
+    else its group.
+    """
+    cutoff = _walk_in_cutoff(now)
+    if ticket.transfer_window_id is not None:
+        rank = 0
+    elif ticket.is_priority:
+        rank = 1
+    elif ticket.is_booked or ticket.queued_dt <= cutoff:
+        rank = 2
+    else:
+        rank = 3
+    params: dict[str, object] = {
+        "center_id": ticket.center_id,
+        "cutoff": cutoff,
+        "rank": rank,
+        "queued_dt": ticket.queued_dt,
+        "ticket_id": ticket.id,
+    }
+    params.update({f"w{n}": w.id for n, w in enumerate(queues)})
+    counts = db.session.execute(
+        _ahead_statement(tuple(w.is_comprehensive for w in queues)), params
+    ).one()
+    return min(int(count or 0) for count in counts)
 
 
 # --- look-ups -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _by_token():
+    # with the rows its page and its API answer show (one statement instead of four)
+    return (
+        select(Ticket)
+        .where(Ticket.token == bindparam("token"))
+        .options(
+            joinedload(Ticket.center), joinedload(Ticket.service_item), joinedload(Ticket.case_type)
+        )
+    )
 
 
 def get_ticket_by_token(token: str) -> Ticket:
@@ -763,7 +935,7 @@ def get_ticket_by_token(token: str) -> Ticket:
 
     :raises NotFound: for an unknown token.
     """
-    ticket = db.session.scalar(select(Ticket).where(Ticket.token == token))
+    ticket = db.session.scalar(_by_token(), {"token": token})
     if ticket is None:
         raise NotFound(_("No ticket has this code."))
     return ticket

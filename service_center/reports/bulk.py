@@ -80,15 +80,15 @@ class BulkWriter:
         """
         if n == 0:
             return []
-        if self.postgres:
+        if self.postgres:  # one row (an array), not n rows through the result machinery
             return list(
                 db.session.execute(
                     text(
-                        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                        "SELECT array_agg(nextval(pg_get_serial_sequence(:table, 'id'))) "
                         "FROM generate_series(1, :n)"
                     ),
                     {"table": table, "n": n},
-                ).scalars()
+                ).scalar_one()
             )
         if table not in self._next_id:
             highest = db.session.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}"))

@@ -21,13 +21,20 @@ from ..clock import to_local
 from ..db import db
 from ..queueing.models import Case, Evaluation, Outcome, Ticket, TicketState
 from ..windows.models import Window
+from . import summaries
 from .services import Durations, Scope, cases_in, tickets_in
 
 # --- counts per case type: "since" totals and series ---------------------------------------
 
 
 def case_type_totals(scope: Scope, first: date, last: date) -> list[tuple[CaseType, int]]:
-    """Cases per case type over ``first`` … ``last``, every type listed (an index-only count)."""
+    """Cases per case type over ``first`` … ``last``, every type listed.
+
+    A single day is an index-only count; a longer range adds the stored day summaries.
+    """
+    if first < last:
+        tally, _seconds = summaries.range_tally(scope, first, last)
+        return [(t, sum(tally.outcomes[t.id].values())) for t in list_case_types()]
     counts = dict(
         db.session.execute(
             select(Case.case_type_id, func.count())
@@ -58,15 +65,23 @@ class Bucket:
 
 
 def daily_series(scope: Scope, first: date, last: date) -> list[Bucket]:
-    """Cases per case type on every day of ``first`` … ``last`` (days without cases too)."""
+    """Cases per case type on every day of ``first`` … ``last`` (days without cases too).
+
+    From the stored day summaries for the closed days of a range (``summaries``).
+    """
     counts: dict[date, dict[int, int]] = defaultdict(dict)
-    rows = db.session.execute(
-        select(Case.service_date, Case.case_type_id, func.count())
-        .where(cases_in(scope, first, last))
-        .group_by(Case.service_date, Case.case_type_id)
-    )
+    if first < last:
+        tally, _seconds = summaries.range_tally(scope, first, last, daily=True)
+        rows: Any = ((day, type_id, n) for (day, type_id), n in tally.daily.items())
+    else:
+        rows = db.session.execute(
+            select(Case.service_date, Case.case_type_id, func.count())
+            .where(cases_in(scope, first, last))
+            .group_by(Case.service_date, Case.case_type_id)
+        )
     for day, type_id, n in rows:
-        counts[day][type_id] = int(n)
+        if n:
+            counts[day][type_id] = counts[day].get(type_id, 0) + int(n)
     days = (last - first).days + 1
     return [
         Bucket((first + timedelta(d)).isoformat(), counts.get(first + timedelta(d), {}))

@@ -6,7 +6,15 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, str_enum
@@ -28,6 +36,8 @@ window_services = Table(
     db.metadata,
     Column("window_id", ForeignKey("windows.id", ondelete="CASCADE"), primary_key=True),
     Column("service_item_id", ForeignKey("service_items.id", ondelete="CASCADE"), primary_key=True),
+    # the windows that handle an item (a ticket's windows; the key leads with the window)
+    Index("ix_window_services_item", "service_item_id"),
 )
 
 

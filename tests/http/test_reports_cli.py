@@ -58,6 +58,28 @@ def test_seed_history_fills_working_days_only(runner, world):
     assert len(set(tickets)) == len(tickets) == 21
 
 
+def test_seeding_in_several_batches_gives_each_case_its_own_ticket(runner, world):
+    """Days written a few at a time (the next batch generated while one is written): no id
+    handed out twice, every case on its ticket's day, the same days as in one batch."""
+    with patch("service_center.reports.history.BATCH_CASES", 40):  # two days a batch
+        result = seed(runner, "--days", "7", "--until", "2026-11-22")
+    assert result.exit_code == 0, result.output
+    assert "testtown: 100 cases, 105 tickets" in result.output
+    per_day = Counter(db.session.scalars(select(Case.service_date)))
+    assert per_day == {date(2026, 11, d): 20 for d in range(16, 21)}
+    pairs = db.session.execute(
+        select(Case.service_date, Ticket.service_date, Ticket.state).join(
+            Ticket, Ticket.id == Case.ticket_id
+        )
+    ).all()
+    assert len(pairs) == 100
+    assert all(
+        case_day == ticket_day and state is TicketState.DONE
+        for case_day, ticket_day, state in pairs
+    )
+    assert count(Ticket) == 105 and len(set(db.session.scalars(select(Case.ticket_id)))) == 100
+
+
 def test_seeded_cases_are_plausible_and_counted_by_the_reports(runner, world):
     assert seed(runner, "--days", "7", "--until", "2026-11-22").exit_code == 0
     cases = list(db.session.scalars(select(Case)))

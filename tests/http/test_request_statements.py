@@ -1,0 +1,131 @@
+"""How many SQL statements the busiest requests send, each against a budget.
+
+The statement count of one request is deterministic, unlike its time: a change that loads a
+row again after the commit, or once per window, shows here before it shows under load
+(docs/performance.md). Each request runs on a fresh session, as it does in a worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from sqlalchemy import event
+
+from service_center.auth.services import issue_api_token
+from service_center.db import db
+from tests.fixtures.booking import NO_LIMITS
+from tests.fixtures.queueing import OPENING_MORNING
+
+#: statements of one request at most, (SQLite, PostgreSQL): SQLite also sends its BEGINs
+BUDGETS = {
+    "issue a ticket": (14, 11),
+    "ticket page": (4, 3),
+    "ticket API": (4, 3),
+    "call-next": (11, 8),
+    "start": (7, 5),
+    "complete": (9, 7),
+    "book": (14, 12),
+}
+
+
+APPLICANT = {"outcome": "completed", "applicant_name": "张三", "applicant_phone": "13812345678"}
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    return dict(NO_LIMITS)
+
+
+@pytest.fixture
+def statements(app) -> Iterator[Callable[[Callable[[], Any]], int]]:
+    """Run a request on a fresh session and return how many statements it sent."""
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+
+    def count(request: Callable[[], Any]) -> int:
+        db.session.remove()
+        sent.clear()
+        response = request()
+        assert response.status_code < 400, response.get_data(as_text=True)
+        return len(sent)
+
+    yield count
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def within_budget(name: str, count: int, backend: str) -> bool:
+    return count <= BUDGETS[name][0 if backend == "sqlite" else 1]
+
+
+@pytest.fixture
+def morning(client) -> Iterator[None]:
+    with patch("service_center.queueing.api.now_utc", return_value=OPENING_MORNING):
+        yield
+
+
+def test_issuing_and_following_a_ticket(client, world, open_windows, morning, statements, backend):
+    licence = world.items.licence.id
+    for _ in range(3):  # people ahead, so the position and the estimate have work to do
+        client.post("/api/v1/tickets", json={"center": "testtown", "service": licence})
+    issued: dict[str, Any] = {}
+
+    def issue() -> Any:
+        response = client.post("/api/v1/tickets", json={"center": "testtown", "service": licence})
+        issued.update(response.get_json())
+        return response
+
+    counts = {"issue a ticket": statements(issue)}
+    assert issued["position"] == 3 and issued["estimated_wait_minutes"] is not None
+    token = issued["token"]
+    counts["ticket page"] = statements(lambda: client.get(f"/t/{token}"))
+    counts["ticket API"] = statements(lambda: client.get(f"/api/v1/tickets/{token}"))
+    assert {name: n for name, n in counts.items() if not within_budget(name, n, backend)} == {}
+
+
+def test_a_clerk_calls_starts_and_completes(client, world, open_windows, statements, backend):
+    window = world.windows.business
+    window.clerk_id = world.users.clerk.id  # signed on, working from a desk device
+    token = issue_api_token(world.users.clerk, "desk-1", now=OPENING_MORNING)
+    db.session.commit()
+    client.post("/api/v1/tickets", json={"center": "testtown", "service": world.items.food.id})
+    bearer = {"Authorization": f"Bearer {token}"}
+    window_id, called = window.id, {}
+
+    def call_next() -> Any:
+        response = client.post(f"/api/v1/windows/{window_id}/call-next", headers=bearer)
+        called.update(response.get_json())
+        return response
+
+    counts = {"call-next": statements(call_next)}
+    ticket = called["id"]
+    counts["start"] = statements(
+        lambda: client.post(f"/api/v1/tickets/{ticket}/start", headers=bearer)
+    )
+    counts["complete"] = statements(
+        lambda: client.post(
+            f"/api/v1/tickets/{ticket}/complete",
+            headers=bearer,
+            json=APPLICANT,
+        )
+    )
+    assert {name: n for name, n in counts.items() if not within_budget(name, n, backend)} == {}
+
+
+def test_booking_a_slot(client, world, booking_clock, statements, backend):
+    body = {
+        "center": "testtown",
+        "service": world.items.licence.id,
+        "date": "2026-11-27",
+        "start": "09:00",
+        "name": "张三",
+        "phone": "13912345678",
+    }
+    count = statements(lambda: client.post("/api/v1/appointments", json=body))
+    assert within_budget("book", count, backend), count
