@@ -12,7 +12,7 @@ QUICK = {
     "duration": 1.0,
     "connections": [16],
     "report_sizes": [1_000, 4_000],
-    "report_days": 20,
+    "report_per_day": 50,
     "scale_out": False,
 }
 
@@ -74,7 +74,10 @@ def parser() -> argparse.ArgumentParser:
         help="cases in the report databases, comma-separated (default 100000,5000000)",
     )
     p.add_argument(
-        "--report-days", type=int, help="days of history the cases spread over (default 365)"
+        "--report-per-day",
+        type=int,
+        help="cases a working day in the report databases (default 900, a 23-window hall's "
+        "day); a larger size spans more years back",
     )
     p.add_argument(
         "--scale-out",
@@ -98,6 +101,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--waiting", type=int, default=200, help="tickets waiting (default 200)")
     c.add_argument("--repeat", type=int, default=30, help="requests measured per journey")
     c.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    c.add_argument(
+        "--profile",
+        metavar="TEXT",
+        help="also profile (cProfile) the journeys whose name contains TEXT; print the top 25",
+    )
     return top
 
 
@@ -115,7 +123,7 @@ def options_from(args: argparse.Namespace) -> Options:
             setattr(options, key, value)
         options.output = RESULTS / "tmp"
         options.stem = "quick"
-    for key in ("duration", "connections", "report_sizes", "report_days", "scale_out", "output"):
+    for key in ("duration", "connections", "report_sizes", "report_per_day", "scale_out", "output"):
         value = getattr(args, key)
         if value is not None:
             setattr(options, key, value)
@@ -127,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "costs":
         from .costs import print_costs, run_costs
 
-        rows = run_costs(args.database, args.waiting, args.repeat, args.pg_url)
+        rows = run_costs(
+            args.database, args.waiting, args.repeat, args.pg_url, profile=args.profile
+        )
         print_costs(rows, args.waiting, args.database)
         return 0
     return run(options_from(args))

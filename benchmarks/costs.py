@@ -8,7 +8,9 @@ profiling in docs/performance.md compares before and after a change.
 
 from __future__ import annotations
 
+import cProfile
 import os
+import pstats
 import statistics
 import tempfile
 import time
@@ -46,8 +48,19 @@ def _hello() -> Flask:
     return app
 
 
+def _profile(name: str, call: Callable[[], Any], repeat: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        call()
+    profiler.disable()
+    print(f"\n## profile: {name} ({repeat} requests)")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
 def run_costs(
-    kind: str, waiting: int, repeat: int, pg_url: str
+    kind: str, waiting: int, repeat: int, pg_url: str, profile: str | None = None
 ) -> list[tuple[str, float, float, int]]:
     from service_center import clock, create_app
     from service_center.db import db
@@ -78,9 +91,12 @@ def run_costs(
         with app.app_context():
             engine = db.engine
 
+        shown: list[str] = []
+
         @event.listens_for(engine, "before_cursor_execute")
-        def _count(*args: Any) -> None:
+        def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             counter[0] += 1
+            shown.append(" ".join(statement.split())[:160])
 
         item = prepared.items["business"][0]
         window = prepared.windows[0]
@@ -124,7 +140,17 @@ def run_costs(
             )
 
         display = f"/api/v1/centers/{CENTER}/display"
-        etag = client.get(display).headers.get("ETag", "")
+        etags: list[str] = []
+
+        def display_304() -> Any:
+            # the board's tag as it stands after the journeys before this one changed it
+            if not etags:
+                etags.append(client.get(display).headers.get("ETag", ""))
+            response = client.get(display, headers={"If-None-Match": etags[0]})
+            if response.status_code != 304:
+                raise RuntimeError(f"expected 304, got {response.status_code}")
+            return response
+
         journeys: list[tuple[str, Callable[[], Any]]] = [
             (
                 "issue a ticket",
@@ -133,7 +159,7 @@ def run_costs(
             ("book", book),
             ("call-next + start + complete (3 requests)", chain),
             ("display, fresh", lambda: client.get(display)),
-            ("display, 304", lambda: client.get(display, headers={"If-None-Match": etag})),
+            ("display, 304", display_304),
             ("ticket page", lambda: client.get(f"/t/{token}")),
             ("search API", lambda: client.get(f"/api/v1/centers/{CENTER}/services?q=yyzz")),
             ("search page", lambda: client.get(f"/centers/{CENTER}/services?q=yyzz")),
@@ -147,6 +173,12 @@ def run_costs(
         for name, call in journeys:
             try:
                 rows.append((name, *_measure(call, counter, repeat)))
+                if profile and profile in name:
+                    shown.clear()
+                    call()
+                    print(f"\n## statements: {name}")
+                    print("\n".join(f"{n:3}. {text}" for n, text in enumerate(shown, 1)))
+                    _profile(name, call, repeat)
             except Exception as exc:  # noqa: BLE001 (a journey missing from this build)
                 rows.append((f"{name}: {exc}"[:100], float("nan"), float("nan"), 0))
         with app.app_context():

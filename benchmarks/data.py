@@ -354,18 +354,22 @@ def ticket_bodies(prepared: Prepared) -> list[str]:
     return [json.dumps({"center": CENTER, "service": i}) for i in ids]
 
 
-def working_days(database: Database, days: int) -> list[date]:
-    """The center's working days among the ``days`` calendar days up to yesterday (real clock):
-    the days ``flask seed-history --days`` fills."""
+def last_working_days(database: Database, count: int) -> list[date]:
+    """The center's last ``count`` working days up to yesterday (real clock), oldest first:
+    the days ``flask seed-history --days`` fills when given the calendar span they cover."""
     from service_center.catalogue import calendar
     from service_center.catalogue.models import Center
     from service_center.db import db
 
     with app_for(database):
         center = db.session.scalar(select(Center).where(Center.code == CENTER))
-        yesterday = datetime.now(UTC).astimezone(ZoneInfo(center.timezone)).date() - timedelta(1)
-        span = [yesterday - timedelta(days=n) for n in range(days)]
-        return sorted(d for d in span if calendar.opening_periods(center, d))
+        day = datetime.now(UTC).astimezone(ZoneInfo(center.timezone)).date() - timedelta(1)
+        days: list[date] = []
+        while len(days) < count:
+            if calendar.opening_periods(center, day):
+                days.append(day)
+            day -= timedelta(1)
+        return days[::-1]
 
 
 def days_after(day: date, count: int) -> list[date]:

@@ -22,6 +22,9 @@ from .data import CENTER, Database, Prepared
 
 JOURNEYS = ("tickets", "booking", "call-next", "display", "ticket-page", "search", "reports")
 RESULTS = Path(__file__).with_name("results")
+#: the daily report is measured over the last DAILY_DAYS working days, the range over RANGE_DAYS
+DAILY_DAYS = 60
+RANGE_DAYS = 365
 
 LABELS = {
     "tickets": "Issue a ticket (POST /api/v1/tickets)",
@@ -45,7 +48,9 @@ class Options:
     workers: int = 2
     threads: int = 1
     report_sizes: list[int] = field(default_factory=lambda: [100_000, 5_000_000])
-    report_days: int = 365
+    #: cases a working day in every report database (Zhuangzhai's hall: ~900), so a day costs
+    #: the same in both sizes and the larger one spans more years
+    report_per_day: int = 900
     scale_out: bool = True
     pg_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     output: Path = RESULTS
@@ -73,7 +78,7 @@ class Bench:
                 "workers": options.workers,
                 "threads": options.threads,
                 "report_sizes": options.report_sizes,
-                "report_days": options.report_days,
+                "report_per_day": options.report_per_day,
                 "scale_out": options.scale_out,
             },
             "databases": {},
@@ -812,13 +817,14 @@ class Bench:
         return ", ".join(missing) + " not in this build" if missing else ""
 
     def seed_history(self, database: Database, size: int) -> tuple[dict[str, Any], list[date]]:
-        """Run ``flask seed-history`` for about ``size`` cases over the report days; time it."""
-        days = self.o.report_days
-        open_days = data.working_days(database, days)
-        per_day = max(1, math.ceil(size / len(open_days)))
+        """Run ``flask seed-history`` for about ``size`` cases, ``report_per_day`` a working day
+        up to yesterday (a larger size spans more years, not fuller days); time it."""
+        per_day = self.o.report_per_day
+        open_days = data.last_working_days(database, max(1, math.ceil(size / per_day)))
+        days = (open_days[-1] - open_days[0]).days + 1
         self.log(
             f"[{database.kind}] reports over {per_day * len(open_days):,} cases "
-            f"({per_day:,} a working day, {len(open_days)} working days)"
+            f"({per_day:,} a working day, {len(open_days):,} working days from {open_days[0]})"
         )
         argv = [
             *(str(procs.VENV_BIN / "flask"), "--app", "service_center", "seed-history"),
@@ -846,6 +852,7 @@ class Bench:
             "cases": cases,
             "per_day": per_day,
             "working_days": len(open_days),
+            "first_day": open_days[0].isoformat(),
             "seed_seconds": round(seconds, 1),
             "seed_cases_per_s": round(cases / seconds, 0) if seconds else None,
             "seed_output": out.decode(errors="replace").strip()[-300:],
@@ -860,17 +867,20 @@ class Bench:
         open_days: list[date],
         figures: dict[str, Any],
     ) -> None:
-        """The daily report over the last days, the range report over a year back from them."""
-        days = self.o.report_days
-        daily = [f"/api/v1/reports/daily?center={CENTER}&date={d}" for d in open_days[-60:]]
+        """The daily report over the last working days (each of the same size in every database),
+        the range report over the 365 days up to each of the last seven."""
+        daily = [f"/api/v1/reports/daily?center={CENTER}&date={d}" for d in open_days[-DAILY_DAYS:]]
         ranges = [
-            f"/api/v1/reports/totals?center={CENTER}&from={end - timedelta(days=days - 1)}&to={end}"
+            f"/api/v1/reports/totals?center={CENTER}"
+            f"&from={end - timedelta(days=RANGE_DAYS - 1)}&to={end}"
             for end in (open_days[-1] - timedelta(days=n) for n in range(7))
         ]
         auth = {"Authorization": f"Bearer {prepared.token}"}
+        in_database = f"{figures['cases']:,} cases in the database"
+        LABELS["report-daily"] = f"Daily report, {figures['per_day']:,} cases a day, {in_database}"
+        LABELS["report-range"] = f"Range report, last {RANGE_DAYS} days, {in_database}"
         for name, paths in (("daily", daily), ("range", ranges)):
             journey = f"report-{name}"
-            LABELS[journey] = f"{name.capitalize()} report, {figures['cases']:,} cases"
             # the median: one request after another, timed here (a slow report would
             # otherwise be cut off by wrk's time-out)
             m = wrk.sequential(server.url, paths, headers=auth, duration=self.o.duration)

@@ -99,3 +99,21 @@ def test_checks_report_an_acknowledged_write_missing(app_ctx, database_url, worl
     assert checks.check(database, before=before, acknowledged={"tickets": 1}).ok
     result = checks.check(database, before=before, acknowledged={"tickets": 2})
     assert list(result.violations) == ["acknowledged_tickets_recorded"]
+
+
+def _seeded(cases: int, per_s: float) -> dict:
+    size = {"cases": cases, "per_day": 900, "seed_cases_per_s": per_s, "daily_p50_ms": 5.0}
+    return {"databases": {"sqlite": {"runs": [], "reports": {"sizes": {str(cases): size}}}}}
+
+
+def test_seeding_target_is_judged_only_on_enough_cases():
+    """A quick run seeds a thousand cases, mostly start-up: its rate is shown, not judged."""
+    from benchmarks.report import evaluate
+
+    [few] = [t for t in evaluate(_seeded(1_000, 545)) if t["target"].startswith("bulk seeding")]
+    assert few["verdict"] == "N/A" and few["value"] == "not measured"
+    assert "only 1,000 cases seeded" in few["note"] and "100,000" in few["note"]
+    [many] = [t for t in evaluate(_seeded(200_000, 20_000)) if t["target"].startswith("bulk")]
+    assert many["verdict"] == "PASS" and "1 M in 50 s" in many["value"]
+    [slow] = [t for t in evaluate(_seeded(200_000, 10_000)) if t["target"].startswith("bulk")]
+    assert slow["verdict"] == "MISS"
