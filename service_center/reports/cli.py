@@ -17,7 +17,7 @@ from ..catalogue.models import Center
 from ..clock import local_date, now_utc
 from ..db import db
 from ..errors import DomainError, NotFound
-from . import history, services
+from . import history, series, services, summaries
 from .formatting import OUTCOME_LABELS, PERCENTILE_NOTE, case_type_sentence, format_duration
 from .formatting import format_number as one_decimal
 from .services import TOTALS_MAX_DAYS, Durations, Figures, Scope
@@ -158,6 +158,27 @@ def range_command(center_code: str, first: datetime, last: datetime | None, lang
             raise click.BadParameter(f"at most {TOTALS_MAX_DAYS} days", param_hint="--to")
         figures = services.compute_figures(scope, start, end)
         click.echo("\n".join(figures_lines(figures, f"{start.isoformat()} – {end.isoformat()}")))
+
+
+@report_group.command("summarise")
+@click.option("--center", "center_code", required=True, help="Center code, or 'all'.")
+@click.option(
+    "--since", type=_DAY, default=None, help="First day, YYYY-MM-DD (default the first case)."
+)
+@with_appcontext
+def summarise_command(center_code: str, since: datetime | None) -> None:
+    """Store the summaries of closed days that range reports read (run after seed-history,
+    or nightly: otherwise the first range report over years of cases computes them)."""
+    scope = _scope(center_code)
+    first = since.date() if since else series.first_case_date(scope)
+    if first is None:
+        click.echo(f"{scope.code}: no cases yet, nothing to summarise.")
+        return
+    now = now_utc()
+    last = max(summaries.last_closed_day(c, now) for c in scope.centers)
+    with click.progressbar(length=max(0, (last - first).days + 1), label="Summarising") as bar:
+        stored = summaries.summarise(scope, first, now=now, progress=bar.update)
+    click.echo(f"{scope.code}: {stored} day and month summaries from {first.isoformat()}.")
 
 
 @click.command("seed-history")

@@ -41,7 +41,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -105,6 +105,34 @@ def forget(center_id: int, first: date, last: date) -> None:
                 ),
             )
         )
+
+
+def summarise(
+    scope: Scope, first: date, *, now: datetime, progress: Callable[[int], None] | None = None
+) -> int:
+    """Store the missing summaries of the scope's closed days from ``first`` on, a year at a
+    time; return how many summaries (days and months) are stored for them now.
+
+    What a range report would do on its first request, done ahead (after seeding history, or
+    nightly), so that no supervisor waits for years of cases to be read.
+    """
+    last = max(last_closed_day(c, now) for c in scope.centers)
+    start = first
+    while start <= last:
+        end = min(last, start.replace(year=start.year + 1, day=1) - timedelta(days=1))
+        range_tally(scope, start, end)
+        db.session.commit()
+        if progress is not None:
+            progress((end - start).days + 1)
+        start = end + timedelta(days=1)
+    return int(
+        db.session.scalar(
+            select(func.count()).where(
+                ReportDay.center_id.in_(scope.center_ids), ReportDay.service_date >= first
+            )
+        )
+        or 0
+    )
 
 
 # --- reading a range ----------------------------------------------------------------------

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from unittest.mock import patch
 
 import pytest
 from sqlalchemy import func, select
 
+from service_center import clock
 from service_center.db import db
 from service_center.queueing import services as queue
 from service_center.queueing.models import (
@@ -20,6 +21,7 @@ from service_center.queueing.models import (
     TicketState,
 )
 from service_center.reports import services as reports
+from service_center.reports.models import ReportDay
 from service_center.windows.models import Window, WindowState
 from tests.fixtures.queueing import OPENING_MORNING
 
@@ -158,9 +160,43 @@ def test_report_range_prints_the_totals_of_the_range(runner, world):
     assert "Tickets issued 105" in result.output
 
 
+@pytest.fixture
+def app_clock_on_friday():
+    """The whole app's clock (the summaries read it too) on Friday morning."""
+    clock.travel(OPENING_MORNING - datetime.now(UTC))
+    yield
+    clock.travel(timedelta(0))
+
+
+def test_report_summarise_stores_what_range_reports_read(runner, world, app_clock_on_friday):
+    assert seed(runner, "--days", "7", "--until", "2026-11-22").exit_code == 0
+    nothing_stored = count(ReportDay)
+
+    result = runner.invoke(args=["report", "summarise", "--center", "testtown"])
+    again = runner.invoke(args=["report", "summarise", "--center", "testtown"])
+
+    assert result.exit_code == 0, result.output
+    assert "Summarising" in result.output
+    # every day from the first case to Thursday, the last closed day: 16 … 26 November
+    assert "testtown: 11 day and month summaries from 2026-11-16." in result.output
+    stored = set(db.session.scalars(select(ReportDay.service_date).where(~ReportDay.month)))
+    assert {date(2026, 11, d) for d in range(16, 27)} <= stored  # up to yesterday, 26th
+    assert nothing_stored == 0 and again.output.endswith(result.output.splitlines()[-1] + "\n")
+    figures = reports.compute_figures(
+        reports.Scope((world.center,)), date(2026, 11, 16), date(2026, 11, 22)
+    )
+    assert figures.cases_total == 100
+
+
+def test_report_summarise_without_cases_says_so(runner, world):
+    result = runner.invoke(args=["report", "summarise", "--center", "testtown"])
+    assert result.exit_code == 0 and "no cases yet" in result.output
+
+
 @pytest.mark.parametrize(
     "args",
     [
+        ["report", "summarise", "--center", "atlantis"],
         ["report", "daily", "--center", "atlantis"],
         ["report", "daily", "--center", "testtown", "--date", "2026-02-30"],
         ["report", "range", "--center", "testtown", "--from", "2026-11-27", "--to", "2026-11-01"],
