@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -26,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from ..db import db
 from ..extensions import limiter, login_manager
+from ..urls import local_target
 from . import services
 from .forms import LoginForm
 from .models import Role, User
@@ -91,15 +91,6 @@ def _login_limit() -> str:
     return current_app.config["AUTH_LOGIN_FAILURE_LIMIT"]
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return None
-    return target
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login)
 def login() -> Any:
@@ -111,7 +102,7 @@ def login() -> Any:
         if user is not None:
             login_user(user)
             flash(_("Signed in as %(name)s.", name=user.display_name), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+            return redirect(local_target(request.args.get("next")) or url_for("auth.home"))
         form.password.errors.append(_("Wrong username or password."))
     status = 200 if request.method == "GET" else 401 if form.errors.get("password") else 400
     return render_template("auth/login.html", form=form), status

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..api import bp, json_body
 from ..catalogue.models import Center, ServiceItem
-from ..clock import now_utc
+from ..clock import now_utc, parse_iso_date
 from ..db import committed_for_response, db
 from ..errors import Invalid, problem
 from ..privacy import mask_id_number, mask_name, mask_phone
@@ -27,7 +27,6 @@ from .limits import booking_limit, checkin_limit, lookup_limit
 from .models import Appointment
 from .validators import PersonalDataError, clean_id_number, clean_mobile, clean_name
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME = re.compile(r"\d{2}:\d{2}")
 MAX_TEXT = 100
 
@@ -76,13 +75,10 @@ def _date(data: dict[str, Any], key: str, errors: Errors) -> date | None:
     value = _text(data, key, errors)
     if value is None:
         return None
-    try:
-        if not _DATE.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
+    day = parse_iso_date(value)
+    if day is None:
         errors[key] = [_("Give a real date as YYYY-MM-DD.")]
-        return None
+    return day
 
 
 def _time(data: dict[str, Any], key: str, errors: Errors) -> time | None:

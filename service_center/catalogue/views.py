@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from ..clock import now_utc, to_local
 from ..errors import NotFound
 from ..i18n import LANG_COOKIE
+from ..urls import local_target
 from . import calendar, services
 
 bp = Blueprint("catalogue", __name__)
@@ -32,11 +31,7 @@ def set_language(lang: str) -> Response:
     """Remember the chosen language in a cookie and go back to the page."""
     if lang not in current_app.config["LANGUAGES"]:
         abort(404)
-    target = request.args.get("next", "/")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        target = "/"
-    response = make_response(redirect(target))
+    response = make_response(redirect(local_target(request.args.get("next")) or "/"))
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
     return response
 

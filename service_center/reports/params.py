@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 
 from flask_babel import gettext as _
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+from ..clock import parse_iso_date
 
 Errors = dict[str, list[str]]
 
@@ -22,13 +21,10 @@ def parse_date(
         if default is None:
             errors[key] = [_("Give a date as YYYY-MM-DD.")]
         return default
-    try:
-        if not _DATE.fullmatch(value):
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
+    day = parse_iso_date(value)
+    if day is None:
         errors[key] = [_("Give a real date as YYYY-MM-DD.")]
-        return None
+    return day
 
 
 def check_range(first: date | None, last: date | None, max_days: int, errors: Errors) -> None:

@@ -117,6 +117,8 @@ def test_passwords_are_stored_hashed(client, world):
         ("/auth/?tab=queue", "/auth/?tab=queue"),
         ("https://evil.example/", "/auth/"),
         ("//evil.example/", "/auth/"),
+        ("/\\evil.example/", "/auth/"),  # browsers read the backslash as a slash
+        ("/\t/evil.example/", "/auth/"),
         ("centers/testtown", "/auth/"),
     ],
 )

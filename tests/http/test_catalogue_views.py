@@ -102,8 +102,11 @@ def test_language_switch_is_remembered(client, world):
     assert "营业时间" in client.get("/centers/testtown", headers=EN).get_data(as_text=True)
 
 
-def test_language_switch_refuses_foreign_redirects(client, world):
-    response = client.get("/lang/en?next=https://evil.example/")
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/%5Cevil.example/"]
+)
+def test_language_switch_refuses_foreign_redirects(client, world, target):
+    response = client.get(f"/lang/en?next={target}")
     assert response.headers["Location"] == "/"
     assert client.get("/lang/fr").status_code == 404
 
