@@ -167,8 +167,11 @@ def range_command(center_code: str, first: datetime, last: datetime | None, lang
 )
 @with_appcontext
 def summarise_command(center_code: str, since: datetime | None) -> None:
-    """Store the summaries of closed days that range reports read (run after seed-history,
-    or nightly: otherwise the first range report over years of cases computes them)."""
+    """Store the summaries of closed days that range reports read.
+
+    Run it nightly and after seeding history: otherwise the first range report over years
+    of cases computes them while the supervisor waits.
+    """
     scope = _scope(center_code)
     first = since.date() if since else series.first_case_date(scope)
     if first is None:
