@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -11,7 +11,8 @@ from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Enum, MetaData, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -100,7 +101,7 @@ def write_transaction(*, keep_loaded: bool = False) -> None:
     if session.in_transaction():
         if session.info.get("write_transaction") is session.get_transaction():
             return
-        if session.new or session.dirty or session.deleted or session.info.get("flushed"):
+        if holds_changes(session):
             raise RuntimeError("write_transaction() must start the unit of work")
         _commit(session, expire=not keep_loaded)
     token = _begin_immediate.set(True)
@@ -109,6 +110,28 @@ def write_transaction(*, keep_loaded: bool = False) -> None:
     finally:
         _begin_immediate.reset(token)
     session.info["write_transaction"] = session.get_transaction()
+
+
+def holds_changes(session: Session) -> bool:
+    """Tell whether the session has changes not yet committed (pending or already flushed)."""
+    return bool(session.new or session.dirty or session.deleted or session.info.get("flushed"))
+
+
+@contextmanager
+def write_connection() -> Iterator[Connection]:
+    """A transaction on a connection of its own, holding SQLite's write lock from the start
+    (``BEGIN IMMEDIATE``, as ``write_transaction`` does for the session); committed on leaving."""
+    token = _begin_immediate.set(True)
+    try:
+        with db.engine.begin() as conn:
+            yield conn
+    finally:
+        _begin_immediate.reset(token)
+
+
+def insert_for(dialect: str) -> Callable[..., Any]:
+    """The ``insert`` with ``on_conflict_do_update`` of ``dialect`` (both speak the same SQL)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _commit(session: Session, *, expire: bool) -> None:

@@ -35,7 +35,6 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -43,7 +42,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..catalogue import calendar
 from ..catalogue.models import Center, ServiceItem
 from ..clock import local_date
-from ..db import UTCDateTime, db, write_transaction
+from ..db import UTCDateTime, db, insert_for, write_transaction
 from ..errors import Conflict, DomainError, Invalid, NotFound
 from ..reports import summaries
 from ..windows.models import Window, WindowState, window_services
@@ -113,8 +112,7 @@ def next_daily_value(center_id: int, day, series: str) -> int:
 
 @functools.cache
 def _counter_upsert(dialect: str):
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DailyCounter).values(
+    stmt = insert_for(dialect)(DailyCounter).values(
         center_id=bindparam("center_id"),
         service_date=bindparam("day"),
         series=bindparam("series"),

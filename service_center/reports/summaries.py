@@ -42,12 +42,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import clock
 from ..catalogue.models import Center
-from ..db import _begin_immediate, db
+from ..db import db, holds_changes, insert_for, write_connection
 from ..queueing.models import Outcome
 from .models import ReportDay, ReportDayTimes, ReportGeneration
 from .services import Scope, StaleSummary, Tally, Times, tally_days
@@ -85,8 +84,7 @@ def forget(center_id: int, first: date, last: date) -> None:
     Runs in the caller's transaction. The generation goes up first: its row lock
     (PostgreSQL) makes a concurrent store wait for this transaction, then find it moved.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(db.session.get_bind().dialect.name)
     db.session.execute(
         insert(ReportGeneration)
         .values(center_id=center_id, generation=1)
@@ -366,22 +364,14 @@ def _store(computed: dict[Key, Tally], generations: dict[int, int]) -> None:
     the figures were computed all the same.
     """
     session = db.session()
-    if (
-        session.new
-        or session.dirty
-        or session.deleted
-        or session.info.get("flushed")
-        or session.info.get("write_transaction")
-    ):
+    if holds_changes(session) or session.info.get("write_transaction"):
         return
     by_center: dict[int, list[Key]] = defaultdict(list)
     for key in computed:
         by_center[key[0]].append(key)
-    engine = db.engine
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    token = _begin_immediate.set(True)
+    insert = insert_for(db.engine.dialect.name)
     try:
-        with engine.begin() as conn:
+        with write_connection() as conn:
             for center_id, keys in by_center.items():
                 generation = conn.execute(
                     insert(ReportGeneration)
@@ -423,5 +413,3 @@ def _store(computed: dict[Key, Tally], generations: dict[int, int]) -> None:
                     conn.execute(insert(ReportDayTimes), times_rows)
     except SQLAlchemyError:
         log.warning("could not store report summaries", exc_info=True)
-    finally:
-        _begin_immediate.reset(token)
