@@ -17,7 +17,7 @@ from sqlalchemy import event
 from service_center.auth.services import issue_api_token
 from service_center.db import db
 from tests.fixtures.booking import NO_LIMITS
-from tests.fixtures.queueing import OPENING_MORNING
+from tests.fixtures.queueing import Clock
 
 #: statements of one request at most, (SQLite, PostgreSQL): SQLite also sends its BEGINs
 BUDGETS = {
@@ -65,9 +65,14 @@ def within_budget(name: str, count: int, backend: str) -> bool:
 
 
 @pytest.fixture
-def morning(client) -> Iterator[None]:
-    with patch("service_center.queueing.api.now_utc", return_value=OPENING_MORNING):
-        yield
+def morning(desk_clock: Clock) -> Iterator[Clock]:
+    """The whole app at the fixed opening morning, the report summaries' clock too.
+
+    On the real clock that morning is in the past from the day after, and a write to a past
+    day also drops its stored report summary: statements these budgets do not count.
+    """
+    with patch("service_center.clock.now_utc", side_effect=lambda: desk_clock.now):
+        yield desk_clock
 
 
 def test_issuing_and_following_a_ticket(client, world, open_windows, morning, statements, backend):
@@ -89,12 +94,17 @@ def test_issuing_and_following_a_ticket(client, world, open_windows, morning, st
     assert {name: n for name, n in counts.items() if not within_budget(name, n, backend)} == {}
 
 
-def test_a_clerk_calls_starts_and_completes(client, world, open_windows, statements, backend):
+def test_a_clerk_calls_starts_and_completes(
+    client, world, open_windows, morning, statements, backend
+):
     window = world.windows.business
     window.clerk_id = world.users.clerk.id  # signed on, working from a desk device
-    token = issue_api_token(world.users.clerk, "desk-1", now=OPENING_MORNING)
+    token = issue_api_token(world.users.clerk, "desk-1", now=morning.now)
     db.session.commit()
-    client.post("/api/v1/tickets", json={"center": "testtown", "service": world.items.food.id})
+    issued = client.post(
+        "/api/v1/tickets", json={"center": "testtown", "service": world.items.food.id}
+    )
+    assert issued.status_code == 201, issued.get_data(as_text=True)
     bearer = {"Authorization": f"Bearer {token}"}
     window_id, called = window.id, {}
 
