@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db import db
 from ..i18n import localized
 
 if TYPE_CHECKING:
     from ..windows.models import Window
+
+
+#: what a center's code may look like: it is a path segment of /book/, /kiosk/, /display/ …
+CENTER_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+#: literal paths beside a center's code under /book/ (tests/unit/test_center_codes.py derives
+#: them from the URL map): a center with one of these codes could not be booked
+RESERVED_CENTER_CODES = frozenset({"confirmation", "manage", "qr", "static"})
 
 
 class Center(db.Model):
@@ -45,6 +53,14 @@ class Center(db.Model):
         CheckConstraint("slot_capacity >= 0", name="slot_capacity_nonnegative"),
         CheckConstraint("booking_horizon_days BETWEEN 0 AND 365", name="horizon_range"),
     )
+
+    @validates("code")
+    def _check_code(self, key: str, code: str) -> str:
+        if not CENTER_CODE.fullmatch(code):
+            raise ValueError(f"a center's code is lower-case letters, digits and '-': {code!r}")
+        if code in RESERVED_CENTER_CODES:
+            raise ValueError(f"{code!r} is a path of its own under /book/, not a center's code")
+        return code
 
     @property
     def name(self) -> str:
