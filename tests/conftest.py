@@ -29,6 +29,7 @@ pytest_plugins = [
     "tests.fixtures.booking",
     "tests.fixtures.desk",
     "tests.fixtures.reports",
+    "tests.fixtures.statements",
 ]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

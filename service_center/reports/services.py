@@ -21,6 +21,7 @@ Definitions (also on the pages and in docs/decisions.md):
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,7 +31,19 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Date, and_, case, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    null,
+    select,
+    true,
+)
 
 from ..auth.models import Role, User
 from ..catalogue.models import CaseType, Center, ServiceItem
@@ -300,11 +313,14 @@ class Times:
         self.minutes: Counter[int] = Counter()
         self.exact: Counter[int] = Counter()
 
-    def add_exact(self, seconds: int, n: int) -> None:
-        self.count += n
-        self.total += seconds * n
-        self.minutes[seconds // 60] += n
-        self.exact[seconds] += n
+    def add_exact(self, histogram: dict[int, int]) -> None:
+        """Add how many cases took each number of seconds (``{seconds: how many}``)."""
+        self.count += sum(histogram.values())
+        self.total += sum(seconds * n for seconds, n in histogram.items())
+        minutes = self.minutes
+        for seconds, n in histogram.items():
+            minutes[seconds // 60] += n
+        self.exact.update(histogram)
 
     def merge(self, other: Times) -> None:
         self.count += other.count
@@ -358,6 +374,9 @@ class Tally:
         self.ratings = [0, 0, 0, 0]
         #: cases per (day, case type id): the range's chart (only when asked for)
         self.daily: Counter[tuple[date, int]] = Counter()
+        #: the latest low ratings with a comment of exactly these days, when read with them
+        #: (``tally_days(comments=True)``); ``merge`` leaves them out
+        self.comments: tuple[LowRating, ...] | None = None
 
     def add_cases(
         self,
@@ -445,6 +464,9 @@ class Tally:
             for t in list_case_types()
         ]
         count, total, low, commented = self.ratings
+        comments = self.comments
+        if comments is None:
+            comments = _low_comments(scope, first, last)
         return Figures(
             scope=scope,
             first=first,
@@ -460,7 +482,7 @@ class Tally:
                 total=total,
                 low=low,
                 low_commented=commented,
-                comments=_low_comments(scope, first, last),
+                comments=comments,
             ),
         )
 
@@ -487,7 +509,8 @@ def compute_figures(scope: Scope, first: date, last: date, *, live: bool = False
     the missing ones) to the live figures of the days not closed yet: the same figures.
     """
     if live or first == last:
-        return tally_days(scope.center_ids, first, last)[None].figures(scope, first, last)
+        tally = tally_days(scope.center_ids, first, last, comments=True)[None]
+        return tally.figures(scope, first, last)
     from . import summaries
 
     try:
@@ -501,112 +524,162 @@ Key = tuple[int, date] | None
 
 
 def tally_days(
-    center_ids: list[int], first: date, last: date, *, by_day: bool = False, daily: bool = False
+    center_ids: list[int],
+    first: date,
+    last: date,
+    *,
+    by_day: bool = False,
+    daily: bool = False,
+    comments: bool = False,
 ) -> dict[Key, Tally]:
     """Read the counts of ``first`` … ``last`` from cases, tickets and ratings.
 
     One tally under the key None, or (``by_day``) one per center and day that has any data;
-    with the cases per day and case type (``Tally.daily``) when ``by_day`` or ``daily``.
+    with the cases per day and case type (``Tally.daily``) when ``by_day`` or ``daily``; with
+    the latest low ratings with a comment (``Tally.comments``) when ``comments`` (one tally
+    only), read in the same statement as the ratings.
+
+    Four to six statements, each built once (``functools.cache``, bound parameters) and sent
+    through the session's connection: their rows are plain counts, the ORM has nothing to add.
     """
     tallies: dict[Key, Tally] = defaultdict(Tally)
     if not by_day:
         tallies[None] = Tally()
-    day_columns: tuple[Any, ...] = ()
+    skip = 2 if by_day else 0  # by_day: each row starts with its center id and day
+    params = {"center_ids": list(center_ids), "first": first, "last": last}
+    read = db.session.connection().execute
 
-    def key(row: Any) -> Key:
-        return (row[0], row[1]) if by_day else None
-
-    if by_day:
-        day_columns = (Case.center_id, Case.service_date)
-    case_rows = db.session.execute(
-        select(
-            *day_columns,
-            Case.case_type_id,
-            Case.outcome,
-            Case.window_id,
-            Case.clerk_id,
-            Case.service_item_id,
-            func.count(),
-            func.coalesce(func.sum(Case.service_seconds), 0),
-            func.count(Case.service_seconds),
-        )
-        .where(_cases_of(center_ids, first, last))
-        .group_by(
-            *day_columns,
-            Case.case_type_id,
-            Case.outcome,
-            Case.window_id,
-            Case.clerk_id,
-            Case.service_item_id,
-        )
-    )
-    skip = len(day_columns)
-    for row in case_rows:
+    for row in read(_case_groups(by_day), params).all():
         type_id, outcome, window_id, clerk_id, item_id, n, s_total, s_count = row[skip:]
-        tally = tallies[key(row)]
+        tally = tallies[tuple(row[:skip]) or None]
         tally.add_cases(type_id, outcome, window_id, clerk_id, item_id, n, int(s_total), s_count)
         if by_day:
             tally.daily[(row[1], type_id)] += n
     if daily and not by_day:
-        for day, type_id, n in db.session.execute(
-            select(Case.service_date, Case.case_type_id, func.count())
-            .where(_cases_of(center_ids, first, last))
-            .group_by(Case.service_date, Case.case_type_id)
-        ):
+        for day, type_id, n in read(_daily_counts(), params).all():
             tallies[None].daily[(day, type_id)] += n
 
-    if by_day:
-        day_columns = (Ticket.center_id, Ticket.service_date)
-    ticket_rows = db.session.execute(
-        select(
-            *day_columns,
-            Ticket.case_type_id,
-            Ticket.is_booked,
-            Ticket.state,
-            Ticket.window_id,
-            func.count(),
-        )
-        .where(Ticket.center_id.in_(center_ids), Ticket.service_date.between(first, last))
-        .group_by(
-            *day_columns, Ticket.case_type_id, Ticket.is_booked, Ticket.state, Ticket.window_id
-        )
-    )
-    for row in ticket_rows:
-        tallies[key(row)].add_tickets(*row[skip:])
+    for row in read(_ticket_groups(by_day), params).all():
+        tallies[tuple(row[:skip]) or None].add_tickets(*row[skip:])
 
-    for column, name in ((Case.wait_seconds, "wait"), (Case.service_seconds, "service")):
-        if by_day:
-            day_columns = (Case.center_id, Case.service_date)
-        rows = db.session.execute(
-            select(*day_columns, column, func.count())
-            .where(_cases_of(center_ids, first, last), column.is_not(None))
-            .group_by(*day_columns, column)
-        )
-        for row in rows:
-            getattr(tallies[key(row)], name).add_exact(int(row[skip]), int(row[skip + 1]))
+    # each tally's two histograms gathered in plain dicts, then added once: least work a row
+    histograms: dict[Key, tuple[dict[int, int], dict[int, int]]] = defaultdict(lambda: ({}, {}))
+    if by_day or first == last:
+        times = [_time_pairs(by_day)]
+    else:
+        times = [_time_histogram(False), _time_histogram(True)]
+    for row in [row for statement in times for row in read(statement, params).all()]:
+        wait, service, n = row[skip:]
+        waits, services = histograms[tuple(row[:skip]) or None]
+        if wait is not None:  # None: never called, never started (or the other histogram's)
+            waits[wait] = waits.get(wait, 0) + n
+        if service is not None:
+            services[service] = services.get(service, 0) + n
+    for key, (waits, services) in histograms.items():
+        tallies[key].wait.add_exact(waits)
+        tallies[key].service.add_exact(services)
 
-    if by_day:
-        day_columns = (Evaluation.center_id, Evaluation.service_date)
-    is_low = Evaluation.rating <= LOW_RATING
-    rating_rows = db.session.execute(
-        select(
-            *day_columns,
-            func.count(),
-            func.coalesce(func.sum(Evaluation.rating), 0),
-            func.coalesce(func.sum(case((is_low, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(is_low, Evaluation.comment != ""), 1), else_=0)), 0),
-        )
-        .where(Evaluation.center_id.in_(center_ids), Evaluation.service_date.between(first, last))
-        .group_by(*day_columns)
-    )
-    for row in rating_rows:
+    if comments and not by_day:
+        rows = read(_ratings_and_comments(), params).all()
+        tally = tallies[None]
+        if rows[0][0]:
+            tally.add_ratings(*(int(v) for v in rows[0][:4]))
+        tally.comments = tuple(LowRating(*row[4:]) for row in rows if row[4] is not None)
+        return tallies
+    for row in read(_rating_groups(by_day), params).all():
         if row[skip]:
-            tallies[key(row)].add_ratings(*(int(v) for v in row[skip:]))
+            tallies[tuple(row[:skip]) or None].add_ratings(*(int(v) for v in row[skip:]))
     return tallies
 
 
-def _cases_of(center_ids: list[int], first: date, last: date) -> ColumnElement[bool]:
-    return and_(Case.center_id.in_(center_ids), Case.service_date.between(first, last))
+def _of_days(model: Any) -> ColumnElement[bool]:
+    """The rows of ``model`` of ``tally_days``'s centers and days (bound parameters)."""
+    return and_(
+        model.center_id.in_(bindparam("center_ids", expanding=True)),
+        model.service_date.between(bindparam("first"), bindparam("last")),
+    )
+
+
+@functools.cache
+def _case_groups(by_day: bool) -> Select[Any]:
+    """Cases per case type, outcome, window, clerk and item, with their service seconds."""
+    keys = (Case.case_type_id, Case.outcome, Case.window_id, Case.clerk_id, Case.service_item_id)
+    day = (Case.center_id, Case.service_date) if by_day else ()
+    sums = (
+        func.count(),
+        func.coalesce(func.sum(Case.service_seconds), 0),
+        func.count(Case.service_seconds),
+    )
+    return select(*day, *keys, *sums).where(_of_days(Case)).group_by(*day, *keys)
+
+
+@functools.cache
+def _daily_counts() -> Select[Any]:
+    """Cases per day and case type: a range's chart."""
+    keys = (Case.service_date, Case.case_type_id)
+    return select(*keys, func.count()).where(_of_days(Case)).group_by(*keys)
+
+
+@functools.cache
+def _ticket_groups(by_day: bool) -> Select[Any]:
+    """Tickets per case type, booked or not, final state and window."""
+    keys = (Ticket.case_type_id, Ticket.is_booked, Ticket.state, Ticket.window_id)
+    day = (Ticket.center_id, Ticket.service_date) if by_day else ()
+    return select(*day, *keys, func.count()).where(_of_days(Ticket)).group_by(*day, *keys)
+
+
+@functools.cache
+def _time_pairs(by_day: bool) -> Select[Any]:
+    """How many cases had each (waiting, service) seconds: both histograms of days in one scan.
+
+    A day's pairs are about as many as its cases (~900 rows for 900 cases): fewer rows, and
+    less work for either database, than the two histograms of the day (``_time_histogram``).
+    """
+    day = (Case.center_id, Case.service_date) if by_day else ()
+    pairs = (Case.wait_seconds, Case.service_seconds)
+    return select(*day, *pairs, func.count()).where(_of_days(Case)).group_by(*day, *pairs)
+
+
+@functools.cache
+def _time_histogram(service: bool) -> Select[Any]:
+    """How many cases waited (or were served, ``service``) each number of seconds, over a
+    range: rows as ``_time_pairs``'s, the other time None. A range's rows stay the distinct
+    seconds, where its pairs would be about its cases."""
+    seconds = Case.service_seconds if service else Case.wait_seconds
+    pair = (null(), seconds) if service else (seconds, null())
+    return select(*pair, func.count()).where(_of_days(Case), seconds.is_not(None)).group_by(seconds)
+
+
+def _rating_sums() -> tuple[ColumnElement[Any], ...]:
+    """How many ratings, their sum, the low ones, the low ones with a comment."""
+    is_low = Evaluation.rating <= LOW_RATING
+    return (
+        func.count().label("ratings"),
+        func.coalesce(func.sum(Evaluation.rating), 0).label("rating_sum"),
+        func.coalesce(func.sum(case((is_low, 1), else_=0)), 0).label("low"),
+        func.coalesce(
+            func.sum(case((and_(is_low, Evaluation.comment != ""), 1), else_=0)), 0
+        ).label("low_commented"),
+    )
+
+
+@functools.cache
+def _rating_groups(by_day: bool) -> Select[Any]:
+    day = (Evaluation.center_id, Evaluation.service_date) if by_day else ()
+    return select(*day, *_rating_sums()).where(_of_days(Evaluation)).group_by(*day)
+
+
+@functools.cache
+def _ratings_and_comments() -> Select[Any]:
+    """The rating sums in the first columns of every row, then one low comment per row (none:
+    one row, its comment columns None): the satisfaction figures in one statement."""
+    sums = select(*_rating_sums()).where(_of_days(Evaluation)).subquery("sums")
+    low = _low_comments_statement().subquery("low")
+    return (
+        select(*sums.c, low.c.number, low.c.rating, low.c.comment, low.c.created_dt)
+        .select_from(sums.outerjoin(low, true()))
+        .order_by(low.c.created_dt.desc(), low.c.id.desc())
+    )
 
 
 def _window_figures(
@@ -662,11 +735,24 @@ def _top_items(counts: Counter[int]) -> list[ItemFigures]:
 def _by_id(model: Any, ids: list[int]) -> dict[int, Any]:
     if not ids:
         return {}
-    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    return {row.id: row for row in db.session.scalars(_by_id_statement(model), {"ids": ids})}
+
+
+@functools.cache
+def _by_id_statement(model: Any) -> Select[Any]:
+    return select(model).where(model.id.in_(bindparam("ids", expanding=True)))
 
 
 def _low_comments(scope: Scope, first: date, last: date) -> tuple[LowRating, ...]:
-    """The latest low ratings with a comment: always live, LIMIT on a partial index.
+    """The latest low ratings with a comment of ``first`` … ``last``: always live."""
+    params = {"center_ids": scope.center_ids, "first": first, "last": last}
+    rows = db.session.connection().execute(_low_comments_statement(), params).all()
+    return tuple(LowRating(*row[:4]) for row in rows)
+
+
+@functools.cache
+def _low_comments_statement() -> Select[Any]:
+    """The latest low ratings with a comment (and the rating's id): LIMIT on a partial index.
 
     ``ix_evaluations_low_comments`` is read newest first and stops at the 20th in the range
     (a range in the past passes over the low ratings after it: about 1 % of the cases).
@@ -674,17 +760,20 @@ def _low_comments(scope: Scope, first: date, last: date) -> tuple[LowRating, ...
     The literal ``rating <= 2`` and ``comment <> ''`` let both databases match the query to
     ``ix_evaluations_low_comments`` (a bound parameter would not prove the index's condition).
     """
-    rows = db.session.execute(
-        select(Case.number, Evaluation.rating, Evaluation.comment, Evaluation.created_dt)
+    return (
+        select(
+            Case.number, Evaluation.rating, Evaluation.comment, Evaluation.created_dt, Evaluation.id
+        )
         .join(Case, Case.id == Evaluation.case_id)
         .where(
-            Evaluation.center_id.in_(scope.center_ids),
+            Evaluation.center_id.in_(bindparam("center_ids", expanding=True)),
             # date() keeps the planners off ix_evaluations_day: newest first, then filter
-            func.date(Evaluation.service_date, type_=Date).between(first, last),
+            func.date(Evaluation.service_date, type_=Date).between(
+                bindparam("first"), bindparam("last")
+            ),
             Evaluation.rating <= literal_column(str(LOW_RATING)),
             Evaluation.comment != literal_column("''"),
         )
         .order_by(Evaluation.created_dt.desc(), Evaluation.id.desc())
         .limit(LOW_COMMENTS_SHOWN)
     )
-    return tuple(LowRating(*row) for row in rows)

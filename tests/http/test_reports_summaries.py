@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from service_center.clock import local_date, now_utc
 from service_center.db import db
@@ -200,3 +200,33 @@ def test_seeding_history_into_summarised_days_shows_in_the_range(world):
     shown = figures(scope, first, last)
     assert shown["cases"]["business"] > 0
     assert shown == figures(scope, first, last, live=True)
+
+
+def test_a_day_read_alone_equals_the_day_read_within_a_range(world):
+    """A day alone reads both times as (wait, service) pairs and its low comments with the
+    ratings; a range reads one histogram per time and its comments with the ratings too
+    (live), or adds stored summaries and reads its comments on their own: the same figures."""
+    town = world.windows.business.center
+    other = world.windows.other.center
+    today = today_of(town)
+    seed(town, today - timedelta(days=9), today - timedelta(days=2), per_day=80)
+    seed(other, today - timedelta(days=9), today - timedelta(days=2), per_day=20)
+    day = db.session.scalar(select(func.max(Case.service_date)))
+    # cases without a waiting time (never called) or a service time (never started)
+    of_the_day = select(Case.id).where(Case.center_id == town.id, Case.service_date == day)
+    ids = db.session.scalars(of_the_day.order_by(Case.id).limit(6)).all()
+    db.session.execute(update(Case).where(Case.id.in_(ids[:3])).values(wait_seconds=None))
+    db.session.execute(update(Case).where(Case.id.in_(ids[2:])).values(service_seconds=None))
+    in_town = db.session.scalar(select(func.count()).select_from(of_the_day.subquery()))
+    alone = figures(Scope((town,)), day, day)
+    assert (alone["wait_seconds"]["count"], alone["service_seconds"]["count"]) == (
+        in_town - 3,
+        in_town - 4,
+    )
+    assert alone["satisfaction"]["low_comments"]
+    for scope in (Scope((town,)), Scope((town, other), is_county=True)):
+        alone = figures(scope, day, day)
+        # the days after ``day`` up to yesterday hold no case
+        assert figures(scope, day, today - timedelta(days=1), live=True) == alone
+        assert figures(scope, day, today - timedelta(days=1)) == alone
+        assert figures(scope, day, today - timedelta(days=1)) == alone  # stored

@@ -7,12 +7,11 @@ row again after the commit, or once per window, shows here before it shows under
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from unittest.mock import patch
 
 import pytest
-from sqlalchemy import event
 
 from service_center.auth.services import issue_api_token
 from service_center.db import db
@@ -37,27 +36,6 @@ APPLICANT = {"outcome": "completed", "applicant_name": "张三", "applicant_phon
 @pytest.fixture
 def app_config() -> dict[str, Any]:
     return dict(NO_LIMITS)
-
-
-@pytest.fixture
-def statements(app) -> Iterator[Callable[[Callable[[], Any]], int]]:
-    """Run a request on a fresh session and return how many statements it sent."""
-    sent: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-
-    def count(request: Callable[[], Any]) -> int:
-        db.session.remove()
-        sent.clear()
-        response = request()
-        assert response.status_code < 400, response.get_data(as_text=True)
-        return len(sent)
-
-    yield count
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 def within_budget(name: str, count: int, backend: str) -> bool:
