@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from types import MappingProxyType
 
 import chinese_calendar
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,8 @@ from sqlalchemy import select
 
 from ..clock import to_local
 from ..db import db
+from ..i18n import localized
+from . import calendar_rows
 from .models import Center, CenterDay, OpeningHours
 
 
@@ -48,11 +51,53 @@ HOLIDAY_NAMES = {
 }
 
 
+@dataclass(frozen=True)
+class OwnDay:
+    """A center's own exception on one day, as kept per process (see ``CenterDay``)."""
+
+    is_open: bool
+    reason_zh: str
+    reason_en: str
+
+    @property
+    def reason(self) -> str:
+        return localized(self, "reason")
+
+
+@dataclass(frozen=True)
+class OwnCalendar:
+    """A center's opening periods per weekday and its own days: read once per version."""
+
+    hours: tuple[tuple[int, time, time], ...]  #: (weekday, opens, closes), in order
+    days: MappingProxyType[date, OwnDay]
+
+
+def _load_own_calendar(center_id: int) -> OwnCalendar:
+    hours = db.session.execute(
+        select(OpeningHours.weekday, OpeningHours.open_time, OpeningHours.close_time)
+        .where(OpeningHours.center_id == center_id)
+        .order_by(OpeningHours.weekday, OpeningHours.open_time)
+    ).all()
+    days = db.session.execute(
+        select(CenterDay.day, CenterDay.is_open, CenterDay.reason_zh, CenterDay.reason_en).where(
+            CenterDay.center_id == center_id
+        )
+    ).all()
+    return OwnCalendar(
+        hours=tuple((weekday, opens, closes) for weekday, opens, closes in hours),
+        days=MappingProxyType({day: OwnDay(*rest) for day, *rest in days}),
+    )
+
+
+def own_calendar(center: Center) -> OwnCalendar:
+    """Return the center's hours and own days (this process's copy of its calendar version)."""
+    return calendar_rows.cached(center, "calendar", _load_own_calendar)
+
+
 def day_status(center: Center, day: date) -> DayStatus:
     """Tell whether ``center`` opens on ``day``: its own exception first, then the nation's."""
-    own = db.session.scalar(
-        select(CenterDay).where(CenterDay.center_id == center.id, CenterDay.day == day)
-    )
+    mine = own_calendar(center)
+    own = mine.days.get(day)
     is_work, holiday, unknown = national_workday(day)
     if own is not None:
         return DayStatus(day, own.is_open, own.reason, unknown)
@@ -60,7 +105,7 @@ def day_status(center: Center, day: date) -> DayStatus:
         return DayStatus(day, False, str(HOLIDAY_NAMES.get(holiday, holiday)), unknown)
     if is_work and day.weekday() >= 5:
         return DayStatus(day, True, str(_l("Make-up working day")), unknown)
-    if any(h.weekday == day.weekday() for h in center.hours):
+    if any(weekday == day.weekday() for weekday, _opens, _closes in mine.hours):
         return DayStatus(day, True, "", unknown)
     if day.weekday() >= 5:
         return DayStatus(day, False, str(_l("Weekend")), unknown)
@@ -74,9 +119,10 @@ def opening_periods(center: Center, day: date) -> list[tuple[time, time]]:
     """
     if not day_status(center, day).is_open:
         return []
-    periods = [(h.open_time, h.close_time) for h in center.hours if h.weekday == day.weekday()]
+    hours = own_calendar(center).hours
+    periods = [(opens, closes) for weekday, opens, closes in hours if weekday == day.weekday()]
     if not periods:
-        periods = [(h.open_time, h.close_time) for h in center.hours if h.weekday == 0]
+        periods = [(opens, closes) for weekday, opens, closes in hours if weekday == 0]
     return sorted(periods)
 
 

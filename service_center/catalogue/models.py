@@ -23,6 +23,15 @@ CENTER_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 RESERVED_CENTER_CODES = frozenset({"confirmation", "manage", "qr", "static"})
 
 
+class CalendarRow:
+    """A row of a center's own calendar (its hours, closures, walk-in caps).
+
+    Changing one bumps the center's ``calendar_version`` in the same transaction
+    (``catalogue/calendar_rows.py``): workers keep these rows per process by that version.
+    Subclasses have a ``center_id`` column.
+    """
+
+
 class Center(db.Model):
     """One convenience service center (便民服务中心) of the county."""
 
@@ -41,6 +50,9 @@ class Center(db.Model):
     slot_capacity: Mapped[int] = mapped_column(default=4)  #: bookings per slot, all items
     booking_horizon_days: Mapped[int] = mapped_column(default=14)
     kiosk_priority_enabled: Mapped[bool] = mapped_column(default=False)  #: 绿色通道 at the kiosk
+    #: bumped in the transaction of every write to the center's ``CalendarRow`` rows (hours,
+    #: own days, walk-in caps): what their per-process copies are keyed by (calendar_rows.py)
+    calendar_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     hours: Mapped[list[OpeningHours]] = relationship(
         back_populates="center", order_by="(OpeningHours.weekday, OpeningHours.open_time)"
@@ -164,7 +176,7 @@ class ServiceItem(db.Model):
         return f"<ServiceItem {self.code}>"
 
 
-class OpeningHours(db.Model):
+class OpeningHours(CalendarRow, db.Model):
     """One opening period of a center on a weekday (a lunch break is the gap between two)."""
 
     __tablename__ = "opening_hours"
@@ -184,7 +196,7 @@ class OpeningHours(db.Model):
     )
 
 
-class CenterDay(db.Model):
+class CenterDay(CalendarRow, db.Model):
     """A center's own exception to the calendar: a closure or a special opening day."""
 
     __tablename__ = "center_days"

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..catalogue.models import CalendarRow
 from ..db import UTCDateTime, db, str_enum
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class DailyCounter(db.Model):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
-class WalkInCap(db.Model):
+class WalkInCap(CalendarRow, db.Model):
     """A center's optional cap on walk-in tickets per day for one case type."""
 
     __tablename__ = "walk_in_caps"
