@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..api import bp, json_body
+from ..catalogue import services as catalogue
 from ..catalogue.models import Center, ServiceItem
 from ..clock import now_utc, parse_iso_date
 from ..db import committed_for_response, db
@@ -142,6 +143,23 @@ def _item(center: Center | None, service_id: int | None, errors: Errors) -> Serv
         return None
 
 
+def _center_and_item(
+    code: str | None, service_id: int | None, errors: Errors
+) -> tuple[Center | None, ServiceItem | None]:
+    """``_center`` and ``_item`` in one statement when both are given."""
+    if code is None or service_id is None:
+        return _center(code, errors), None
+    center, item = catalogue.find_center_and_item(code, service_id)
+    if center is None:
+        errors["center"] = [_("No service center has this code.")]
+        return None, None
+    try:
+        return center, availability.check_bookable_item(center, item)
+    except Invalid as exc:
+        errors["service"] = [str(exc)]
+        return center, None
+
+
 @bp.get("/centers/<code>/slots")
 def list_slots(code: str) -> Any:
     from ..catalogue.services import get_center
@@ -177,8 +195,8 @@ def list_slots(code: str) -> Any:
 def create_appointment() -> Any:
     data = json_body()
     errors: Errors = {}
-    center = _center(_text(data, "center", errors), errors)
-    item = _item(center, _service_id(data.get("service"), errors), errors)
+    code = _text(data, "center", errors)
+    center, item = _center_and_item(code, _service_id(data.get("service"), errors), errors)
     day = _date(data, "date", errors)
     start = _time(data, "start", errors)
     name = _personal(data, "name", clean_name, errors)
@@ -192,8 +210,8 @@ def create_appointment() -> Any:
     )
     with committed_for_response():
         response = jsonify(appointment_json(appointment))
+        response.headers["Location"] = url_for(".get_appointment", code=appointment.code)
     response.status_code = 201
-    response.headers["Location"] = url_for(".get_appointment", code=appointment.code)
     return response
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..db import db
 from ..errors import NotFound
@@ -94,10 +95,33 @@ def get_service(center: Center, service_id: int) -> ServiceItem:
 
     :raises NotFound: when the center has no such item.
     """
-    item = db.session.get(ServiceItem, service_id)
+    item = db.session.get(ServiceItem, service_id, options=[joinedload(ServiceItem.case_type)])
     if item is None or item.center_id != center.id or not item.is_active:
         raise NotFound(_("This center offers no such service item."))
     return item
+
+
+def find_center_and_item(code: str, service_id: int) -> tuple[Center | None, ServiceItem | None]:
+    """Return the center with ``code`` and its item ``service_id`` (with its case type).
+
+    One statement for both; either is None when there is no such center, or the center has
+    no such item (active or not).
+    """
+    row = db.session.execute(_center_and_item(), {"code": code, "service_id": service_id}).first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
+@functools.cache
+def _center_and_item():
+    return (
+        select(Center, ServiceItem)
+        .outerjoin(
+            ServiceItem,
+            and_(ServiceItem.center_id == Center.id, ServiceItem.id == bindparam("service_id")),
+        )
+        .where(Center.code == bindparam("code"))
+        .options(joinedload(ServiceItem.case_type))
+    )
 
 
 def group_by_case_type(items: list[ServiceItem]) -> list[tuple[CaseType, list[ServiceItem]]]:

@@ -14,8 +14,8 @@ from ..api import bp, json_body, staff_required
 from ..catalogue import services as catalogue
 from ..catalogue.models import ServiceItem
 from ..clock import now_utc, to_local
-from ..db import committed_for_response, db
-from ..errors import Forbidden, Invalid, problem
+from ..db import committed_for_response, db, write_transaction
+from ..errors import Forbidden, Invalid, NotFound, problem
 from ..windows.models import Window, WindowState
 from ..windows.permissions import can_act_on_ticket, can_operate_window
 from . import services
@@ -96,8 +96,13 @@ def issue_ticket() -> Any:
     if errors:
         return problem(422, _("Please correct the input."), errors=errors)
     priority = _bool(body.get("priority"), "priority")
-    center = catalogue.get_center(body["center"])
-    item = catalogue.get_service(center, body["service"])
+    # the center (its calendar version) is read under the lock the ticket is issued under
+    write_transaction()
+    center, item = catalogue.find_center_and_item(body["center"], body["service"])
+    if center is None:
+        raise NotFound(_("No service center has the code %(code)s.", code=body["center"]))
+    if item is None or not item.is_active:
+        raise NotFound(_("This center offers no such service item."))
     if (
         priority
         and not center.kiosk_priority_enabled
@@ -128,8 +133,13 @@ def _hold(*rows: object) -> None:
     g.setdefault("held_rows", []).extend(rows)
 
 
-def _window_for_staff(window_id: int) -> Window:
-    window = db.session.get(Window, window_id, options=[joinedload(Window.center)])
+def _window_for_staff(window_id: int, *, lock: bool = False) -> Window:
+    """The window with its center; ``lock``: in the unit of work of an action on it."""
+    options = [joinedload(Window.center)]
+    if lock:
+        window = services.load_locked(Window, window_id, options=options)
+    else:
+        window = db.session.get(Window, window_id, options=options)
     if window is None:
         abort(404)
     if not can_operate_window(current_user, window):
@@ -147,11 +157,9 @@ _TICKET_AND_ITS_ROWS = [
 ]
 
 
-_ITEM_AND_CASE_TYPE = [joinedload(ServiceItem.case_type)]
-
-
 def _ticket_for_staff(ticket_id: int) -> Ticket:
-    ticket = db.session.get(Ticket, ticket_id, options=_TICKET_AND_ITS_ROWS)
+    """The ticket with its rows, locked in the unit of work of the action on it."""
+    ticket = services.load_locked(Ticket, ticket_id, options=_TICKET_AND_ITS_ROWS)
     if ticket is None:
         abort(404)
     if not can_act_on_ticket(current_user, ticket):
@@ -161,7 +169,7 @@ def _ticket_for_staff(ticket_id: int) -> Ticket:
 
 
 def _set_state(window_id: int, state: WindowState) -> Any:
-    window = _window_for_staff(window_id)
+    window = _window_for_staff(window_id, lock=True)
     window = services.set_window_state(window, state, now=now_utc(), actor=current_user)
     with committed_for_response():
         return jsonify(_window_json(window))
@@ -188,7 +196,7 @@ def close_window(window_id: int) -> Any:
 @bp.post("/windows/<int:window_id>/call-next")
 @staff_required
 def call_next(window_id: int) -> Any:
-    window = _window_for_staff(window_id)
+    window = _window_for_staff(window_id, lock=True)
     now = now_utc()
     try:
         ticket = services.call_next_ticket(window, now=now, actor=current_user)
@@ -196,8 +204,7 @@ def call_next(window_id: int) -> Any:
         db.session.rollback()
         return "", 204
     with committed_for_response():
-        # the item and its case type in one statement (the center came with the window)
-        _hold(db.session.get(ServiceItem, ticket.service_item_id, options=_ITEM_AND_CASE_TYPE))
+        # the item and its case type came with the ticket, the center with the window
         return jsonify(ticket_json(ticket, now=now))
 
 

@@ -12,10 +12,12 @@ import functools
 import heapq
 import math
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -39,7 +41,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..catalogue import calendar
+from ..catalogue import calendar, calendar_rows
 from ..catalogue.models import Center, ServiceItem
 from ..clock import local_date
 from ..db import UTCDateTime, db, insert_for, write_transaction
@@ -60,6 +62,8 @@ from .models import (
 if TYPE_CHECKING:
     from ..auth.models import User
     from ..booking.models import Appointment
+
+L = TypeVar("L", Window, Ticket)
 
 
 class CenterClosed(Conflict):
@@ -160,8 +164,8 @@ def issue_ticket(
     day = local_date(now, center.timezone)
     prefix = item.case_type.prefix
     if not booked:
-        cap = db.session.get(WalkInCap, (center.id, item.case_type_id))
-        if cap is not None and next_daily_value(center.id, day, f"walkin:{prefix}") > cap.daily_cap:
+        cap = walk_in_caps(center).get(item.case_type_id)
+        if cap is not None and next_daily_value(center.id, day, f"walkin:{prefix}") > cap:
             raise WalkInCapReached()
     sequence = next_daily_value(center.id, day, prefix)
     summaries.touch(center, day)  # a day of the past only when ``now`` is
@@ -186,6 +190,18 @@ def issue_ticket(
     db.session.flush()
     record_event(ticket, EventKind.ISSUED, now, actor=actor, detail="booked" if booked else "")
     return ticket
+
+
+def walk_in_caps(center: Center) -> Mapping[int, int]:
+    """Return the center's daily walk-in caps by case type id (kept per calendar version)."""
+    return calendar_rows.cached(center, "walk_in_caps", _load_walk_in_caps)
+
+
+def _load_walk_in_caps(center_id: int) -> Mapping[int, int]:
+    rows = db.session.execute(
+        select(WalkInCap.case_type_id, WalkInCap.daily_cap).where(WalkInCap.center_id == center_id)
+    )
+    return MappingProxyType({case_type_id: cap for case_type_id, cap in rows})
 
 
 def _closed_message(center: Center, now: datetime) -> str:
@@ -278,8 +294,16 @@ def _waiting_for(comprehensive: bool):
 
 @functools.cache
 def _next_for(comprehensive: bool):
-    """The head of the queue, locked; a ticket another caller holds is skipped."""
-    return _waiting_for(comprehensive).limit(1).with_for_update(skip_locked=True, of=Ticket)
+    """The head of the queue, locked; a ticket another caller holds is skipped.
+
+    Its item and case type come with it (the answer shows them); only the ticket is locked.
+    """
+    return (
+        _waiting_for(comprehensive)
+        .options(joinedload(Ticket.service_item), joinedload(Ticket.case_type))
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Ticket)
+    )
 
 
 def _queue_params(window: Window, now: datetime) -> dict[str, object]:
@@ -334,8 +358,35 @@ def call_next_ticket(window: Window, *, now: datetime, actor: User | None = None
     return ticket
 
 
+def load_locked(model: type[L], row_id: int, *, options: Sequence[Any] = ()) -> L | None:
+    """Start the unit of work and load a window or ticket locked, with ``options``.
+
+    For a view that reads the row it acts on: the service then takes it as loaded here
+    instead of reading it again under the lock. Only the row itself is locked.
+    """
+    _begin()
+    row = db.session.get(
+        model, row_id, options=options, with_for_update={"of": model}, populate_existing=True
+    )
+    if row is not None:
+        _locked_here().add((model, row_id))
+    return row
+
+
+def _locked_here() -> set[tuple[type, int]]:
+    """The rows ``load_locked`` read in the session's current transaction."""
+    session = db.session()
+    transaction = session.get_transaction()
+    held = session.info.get("locked_rows")
+    if held is None or held[0] is not transaction:
+        held = session.info["locked_rows"] = (transaction, set())
+    return held[1]
+
+
 def _lock_window(window: Window) -> Window:
     """Start the unit of work and lock the window's row (PostgreSQL) or the database (SQLite)."""
+    if (Window, window.id) in _locked_here() and window in db.session:
+        return window
     window_id = window.id
     _begin()
     locked = db.session.get(Window, window_id, with_for_update=True, populate_existing=True)
@@ -345,6 +396,8 @@ def _lock_window(window: Window) -> Window:
 
 
 def _lock_ticket(ticket: Ticket) -> Ticket:
+    if (Ticket, ticket.id) in _locked_here() and ticket in db.session:
+        return ticket
     ticket_id = ticket.id
     _begin()
     locked = db.session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
@@ -497,7 +550,7 @@ def transfer_ticket(
     if item is not None:
         summaries.touch(ticket.center, ticket.service_date)  # its day's tickets per case type
         ticket.service_item = item
-        ticket.case_type_id = item.case_type_id
+        ticket.case_type = item.case_type
     ticket.state = TicketState.WAITING
     ticket.window_id = None
     ticket.started_dt = None

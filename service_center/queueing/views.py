@@ -12,7 +12,7 @@ from markupsafe import Markup
 from ..catalogue import calendar
 from ..catalogue import services as catalogue
 from ..clock import now_utc
-from ..db import db
+from ..db import db, write_transaction
 from ..errors import DomainError, NotFound
 from . import cli, ratings, services
 from .forms import KioskCheckInForm, KioskRequeueForm, KioskTicketForm, TicketRatingForm
@@ -66,6 +66,7 @@ def _priority_allowed(center) -> bool:
 
 @bp.post("/kiosk/<code>/tickets")
 def take_ticket(code: str) -> Any:
+    write_transaction()  # the center (its calendar version) read under the issuing lock
     center = _center_or_404(code)
     form = KioskTicketForm()
     if not form.validate_on_submit():

@@ -7,26 +7,23 @@ row again after the commit, or once per window, shows here before it shows under
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 
 from service_center.auth.services import issue_api_token
 from service_center.db import db
 from tests.fixtures.booking import NO_LIMITS
-from tests.fixtures.queueing import Clock
 
 #: statements of one request at most, (SQLite, PostgreSQL): SQLite also sends its BEGINs
 BUDGETS = {
-    "issue a ticket": (14, 11),
+    "issue a ticket": (8, 6),
     "ticket page": (4, 3),
     "ticket API": (4, 3),
-    "call-next": (11, 8),
-    "start": (7, 5),
-    "complete": (9, 7),
-    "book": (14, 12),
+    "call-next": (8, 6),
+    "start": (6, 4),
+    "complete": (8, 6),
+    "book": (10, 9),
 }
 
 
@@ -42,18 +39,9 @@ def within_budget(name: str, count: int, backend: str) -> bool:
     return count <= BUDGETS[name][0 if backend == "sqlite" else 1]
 
 
-@pytest.fixture
-def morning(desk_clock: Clock) -> Iterator[Clock]:
-    """The whole app at the fixed opening morning, the report summaries' clock too.
-
-    On the real clock that morning is in the past from the day after, and a write to a past
-    day also drops its stored report summary: statements these budgets do not count.
-    """
-    with patch("service_center.clock.now_utc", side_effect=lambda: desk_clock.now):
-        yield desk_clock
-
-
-def test_issuing_and_following_a_ticket(client, world, open_windows, morning, statements, backend):
+def test_issuing_and_following_a_ticket(
+    client, world, open_windows, app_clock, statements, backend
+):
     licence = world.items.licence.id
     for _ in range(3):  # people ahead, so the position and the estimate have work to do
         client.post("/api/v1/tickets", json={"center": "testtown", "service": licence})
@@ -73,11 +61,11 @@ def test_issuing_and_following_a_ticket(client, world, open_windows, morning, st
 
 
 def test_a_clerk_calls_starts_and_completes(
-    client, world, open_windows, morning, statements, backend
+    client, world, open_windows, app_clock, statements, backend
 ):
     window = world.windows.business
     window.clerk_id = world.users.clerk.id  # signed on, working from a desk device
-    token = issue_api_token(world.users.clerk, "desk-1", now=morning.now)
+    token = issue_api_token(world.users.clerk, "desk-1", now=app_clock.now)
     db.session.commit()
     issued = client.post(
         "/api/v1/tickets", json={"center": "testtown", "service": world.items.food.id}
