@@ -133,13 +133,8 @@ def _hold(*rows: object) -> None:
     g.setdefault("held_rows", []).extend(rows)
 
 
-def _window_for_staff(window_id: int, *, lock: bool = False) -> Window:
-    """The window with its center; ``lock``: in the unit of work of an action on it."""
-    options = [joinedload(Window.center)]
-    if lock:
-        window = services.load_locked(Window, window_id, options=options)
-    else:
-        window = db.session.get(Window, window_id, options=options)
+def _window_for_staff(window_id: int) -> Window:
+    window = db.session.get(Window, window_id, options=[joinedload(Window.center)])
     if window is None:
         abort(404)
     if not can_operate_window(current_user, window):
@@ -157,9 +152,13 @@ _TICKET_AND_ITS_ROWS = [
 ]
 
 
+_ITEM_AND_CASE_TYPE = [joinedload(ServiceItem.case_type)]
+
+
 def _ticket_for_staff(ticket_id: int) -> Ticket:
-    """The ticket with its rows, locked in the unit of work of the action on it."""
-    ticket = services.load_locked(Ticket, ticket_id, options=_TICKET_AND_ITS_ROWS)
+    # read before the unit of work, outside SQLite's write lock: only what the action decides
+    # on is read again under it (docs/performance.md, 10)
+    ticket = db.session.get(Ticket, ticket_id, options=_TICKET_AND_ITS_ROWS)
     if ticket is None:
         abort(404)
     if not can_act_on_ticket(current_user, ticket):
@@ -169,7 +168,7 @@ def _ticket_for_staff(ticket_id: int) -> Ticket:
 
 
 def _set_state(window_id: int, state: WindowState) -> Any:
-    window = _window_for_staff(window_id, lock=True)
+    window = _window_for_staff(window_id)
     window = services.set_window_state(window, state, now=now_utc(), actor=current_user)
     with committed_for_response():
         return jsonify(_window_json(window))
@@ -196,7 +195,7 @@ def close_window(window_id: int) -> Any:
 @bp.post("/windows/<int:window_id>/call-next")
 @staff_required
 def call_next(window_id: int) -> Any:
-    window = _window_for_staff(window_id, lock=True)
+    window = _window_for_staff(window_id)
     now = now_utc()
     try:
         ticket = services.call_next_ticket(window, now=now, actor=current_user)
@@ -204,7 +203,9 @@ def call_next(window_id: int) -> Any:
         db.session.rollback()
         return "", 204
     with committed_for_response():
-        # the item and its case type came with the ticket, the center with the window
+        # the item and its case type in one statement after the commit, outside the lock (the
+        # center came with the window)
+        _hold(db.session.get(ServiceItem, ticket.service_item_id, options=_ITEM_AND_CASE_TYPE))
         return jsonify(ticket_json(ticket, now=now))
 
 

@@ -12,12 +12,12 @@ import functools
 import heapq
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -62,8 +62,6 @@ from .models import (
 if TYPE_CHECKING:
     from ..auth.models import User
     from ..booking.models import Appointment
-
-L = TypeVar("L", Window, Ticket)
 
 
 class CenterClosed(Conflict):
@@ -294,16 +292,8 @@ def _waiting_for(comprehensive: bool):
 
 @functools.cache
 def _next_for(comprehensive: bool):
-    """The head of the queue, locked; a ticket another caller holds is skipped.
-
-    Its item and case type come with it (the answer shows them); only the ticket is locked.
-    """
-    return (
-        _waiting_for(comprehensive)
-        .options(joinedload(Ticket.service_item), joinedload(Ticket.case_type))
-        .limit(1)
-        .with_for_update(skip_locked=True, of=Ticket)
-    )
+    """The head of the queue, locked; a ticket another caller holds is skipped."""
+    return _waiting_for(comprehensive).limit(1).with_for_update(skip_locked=True, of=Ticket)
 
 
 def _queue_params(window: Window, now: datetime) -> dict[str, object]:
@@ -358,35 +348,8 @@ def call_next_ticket(window: Window, *, now: datetime, actor: User | None = None
     return ticket
 
 
-def load_locked(model: type[L], row_id: int, *, options: Sequence[Any] = ()) -> L | None:
-    """Start the unit of work and load a window or ticket locked, with ``options``.
-
-    For a view that reads the row it acts on: the service then takes it as loaded here
-    instead of reading it again under the lock. Only the row itself is locked.
-    """
-    _begin()
-    row = db.session.get(
-        model, row_id, options=options, with_for_update={"of": model}, populate_existing=True
-    )
-    if row is not None:
-        _locked_here().add((model, row_id))
-    return row
-
-
-def _locked_here() -> set[tuple[type, int]]:
-    """The rows ``load_locked`` read in the session's current transaction."""
-    session = db.session()
-    transaction = session.get_transaction()
-    held = session.info.get("locked_rows")
-    if held is None or held[0] is not transaction:
-        held = session.info["locked_rows"] = (transaction, set())
-    return held[1]
-
-
 def _lock_window(window: Window) -> Window:
     """Start the unit of work and lock the window's row (PostgreSQL) or the database (SQLite)."""
-    if (Window, window.id) in _locked_here() and window in db.session:
-        return window
     window_id = window.id
     _begin()
     locked = db.session.get(Window, window_id, with_for_update=True, populate_existing=True)
@@ -396,8 +359,6 @@ def _lock_window(window: Window) -> Window:
 
 
 def _lock_ticket(ticket: Ticket) -> Ticket:
-    if (Ticket, ticket.id) in _locked_here() and ticket in db.session:
-        return ticket
     ticket_id = ticket.id
     _begin()
     locked = db.session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)

@@ -20,9 +20,9 @@ BUDGETS = {
     "issue a ticket": (8, 6),
     "ticket page": (4, 3),
     "ticket API": (4, 3),
-    "call-next": (8, 6),
-    "start": (6, 4),
-    "complete": (8, 6),
+    "call-next": (11, 8),
+    "start": (7, 5),
+    "complete": (9, 7),
     "book": (10, 9),
 }
 
