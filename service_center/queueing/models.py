@@ -242,12 +242,12 @@ class Evaluation(db.Model):
     __table_args__ = (
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
         Index("ix_evaluations_day", "center_id", "service_date"),
-        # the latest low ratings with a comment of a range (reports: LIMIT 20, newest first)
+        # the low ratings with a comment of a range (reports: the newest 20 of them)
         Index(
-            "ix_evaluations_low_comments",
+            "ix_evaluations_low_day",
             "center_id",
-            "created_dt",
             "service_date",
+            "created_dt",
             sqlite_where=text("rating <= 2 AND comment <> ''"),
             postgresql_where=text("rating <= 2 AND comment <> ''"),
         ),
