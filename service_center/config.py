@@ -13,6 +13,9 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
     TIMEZONE = "Asia/Shanghai"
+    #: supervisors are warned while a year this many days ahead (or as far as the longest
+    #: booking horizon) has only rule-computed holidays
+    CALENDAR_NOTICE_DAYS = 60
 
     #: reverse proxies in front of the app (nginx: 1); their X-Forwarded-For/-Proto/-Host
     #: headers are trusted this deep, so rate limits count the real client. 0: trust none

@@ -10,7 +10,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..catalogue.calendar import DayStatus, day_status, national_workday, opening_periods
+from ..catalogue.calendar import DayStatus, day_status, opening_periods
 from ..catalogue.models import Center, CenterDay, ServiceItem
 from ..clock import to_local
 from ..db import db
@@ -227,27 +227,23 @@ def remove_center_day(center: Center, day: date) -> bool:
     return True
 
 
-def count_open_bookings(center: Center, day: date) -> int:
-    """Return how many bookings still wait for ``day`` at ``center``."""
-    return (
-        db.session.scalar(
-            select(func.count()).where(
-                Appointment.center_id == center.id,
-                Appointment.service_date == day,
-                Appointment.state == AppointmentState.BOOKED,
-            )
-        )
-        or 0
+def open_bookings(first: date, last: date, center: Center | None = None) -> list[Appointment]:
+    """Return the bookings still to come from ``first`` to ``last`` (of ``center``, or all)."""
+    stmt = select(Appointment).where(
+        Appointment.state == AppointmentState.BOOKED,
+        Appointment.service_date.between(first, last),
     )
+    if center is not None:
+        stmt = stmt.where(Appointment.center_id == center.id)
+    order = (Appointment.center_id, Appointment.service_date, Appointment.start_time)
+    return list(db.session.scalars(stmt.order_by(*order)))
 
 
-def unknown_calendar_years(centers: list[Center], *, now: datetime) -> list[int]:
-    """Return the years within the centers' booking horizons the national calendar lacks."""
-    years: set[int] = set()
-    for center in centers:
-        today = local_now(center, now).date()
-        for offset in range(center.booking_horizon_days + 1):
-            day = today + timedelta(days=offset)
-            if day.year not in years and national_workday(day)[2]:
-                years.add(day.year)
-    return sorted(years)
+def on_closed_days(appointments: list[Appointment]) -> list[Appointment]:
+    """Return those of ``appointments`` whose center is closed on their day."""
+    closed: dict[tuple[int, date], bool] = {}
+    for a in appointments:
+        key = (a.center_id, a.service_date)
+        if key not in closed:
+            closed[key] = not day_status(a.center, a.service_date).is_open
+    return [a for a in appointments if closed[(a.center_id, a.service_date)]]

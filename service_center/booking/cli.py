@@ -1,16 +1,22 @@
-"""Commands for a center's own calendar: ``flask --app service_center booking closure …``."""
+"""Calendar commands: a center's own days (``flask booking closure …``) and the nation's
+(``flask calendar load|status``). They live beside the bookings a closure strands."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from ..catalogue import calendar, holidays
 from ..catalogue import services as catalogue
-from ..db import db
+from ..clock import now_utc, to_local
+from ..db import db, write_transaction
 from ..errors import NotFound
 from . import availability
+from .models import Appointment
 
 
 def _center(code: str):
@@ -39,10 +45,11 @@ def closure_command(center_code: str, day: datetime, reason_zh: str, reason_en: 
     availability.set_center_day(
         center, _day(day), is_open=False, reason_zh=reason_zh, reason_en=reason_en
     )
-    waiting = availability.count_open_bookings(center, _day(day))
+    stranded = availability.open_bookings(_day(day), _day(day), center)
     db.session.commit()
-    note = f"; {waiting} open booking(s) that day, tell those residents" if waiting else ""
+    note = f"; {len(stranded)} open booking(s) that day, tell those residents" if stranded else ""
     click.echo(f"{center.code} closed on {_day(day).isoformat()}{note}.")
+    _echo_bookings(stranded)
 
 
 @click.command("special-opening")
@@ -77,3 +84,112 @@ def clear_day_command(center_code: str, day: datetime) -> None:
 
 
 COMMANDS = (closure_command, special_opening_command, clear_day_command)
+
+
+def _echo_bookings(appointments: list[Appointment]) -> None:
+    """List bookings for the operator: code, center, day, time and item; no personal data."""
+    for a in appointments:
+        click.echo(
+            f"  {a.code}  {a.center.code}  {a.service_date.isoformat()} "
+            f"{a.start_time:%H:%M}  {a.service_item.code} {a.service_item.name_zh}"
+        )
+    if appointments:
+        click.echo("  Their booking pages show the closure; the residents can move or cancel.")
+
+
+@click.group("calendar")
+def calendar_group() -> None:
+    """The national holidays: which source each year has, and loading a year's notice."""
+
+
+@calendar_group.command("load")
+@click.argument("year", type=click.IntRange(1900, 2099))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def load_command(year: int, path: Path) -> None:
+    """Load YEAR's official arrangement (the State Council's 放假通知) from a CSV file.
+
+    Columns: date (YYYY-MM-DD), kind ("holiday" for a weekday off, "working day" for a
+    调休 weekend worked), name_zh, name_en. It replaces the library's or the rule's days of
+    YEAR (and any notice loaded before); a file with any wrong row changes nothing. The
+    bookings on days it closes are listed.
+    """
+    try:
+        rows = holidays.parse_notice(year, path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(
+            f"{path} is not UTF-8 text (Excel: save as 'CSV UTF-8'); nothing was loaded."
+        ) from exc
+    except holidays.NoticeFileInvalid as exc:
+        problems = "\n".join(f"  {p}" for p in exc.problems)
+        raise click.ClickException(
+            f"{path} has {len(exc.problems)} wrong row(s); nothing was loaded:\n{problems}"
+        ) from exc
+    booked = _replace_notice(year, rows)
+    off = sum(r.is_holiday for r in rows)
+    click.echo(f"Loaded the {year} notice: {off} day(s) off, {len(rows) - off} weekend(s) worked.")
+    for day, name in holidays.missing_statutory_days(year, rows):
+        click.echo(f"  note: {day} ({name}) is a statutory holiday, yet not a day off in the file")
+    for day, off_by_notice in holidays.library_differences(year, rows):
+        now = "off" if off_by_notice else "a working day"
+        click.echo(f"  note: {day} is {now} now; chinese-calendar says otherwise")
+    _echo_stranded(booked)
+
+
+@calendar_group.command("unload")
+@click.argument("year", type=click.IntRange(1900, 2099))
+@with_appcontext
+def unload_command(year: int) -> None:
+    """Remove YEAR's loaded notice: the library's or the rule's days count again."""
+    booked = _replace_notice(year, [])
+    click.echo(f"Removed the {year} notice; {year} now comes from: {_source_label(year)}.")
+    _echo_stranded(booked)
+
+
+def _replace_notice(year: int, rows: list[holidays.NoticeRow]) -> list[tuple[Appointment, bool]]:
+    """Store ``rows`` as ``year``'s notice and commit; return the bookings still to come that
+    year, each with whether its day was closed before."""
+    write_transaction()  # SQLite: nobody writes between the bookings read and the notice
+    today = to_local(now_utc(), current_app.config["TIMEZONE"]).date()
+    booked = availability.open_bookings(max(date(year, 1, 1), today), date(year, 12, 31))
+    was_closed = {a.id for a in availability.on_closed_days(booked)}
+    calendar.store_notice(year, rows)
+    db.session.commit()
+    return [(a, a.id in was_closed) for a in booked]
+
+
+def _echo_stranded(booked: list[tuple[Appointment, bool]]) -> None:
+    """List the bookings whose day the change closed."""
+    closed_now = {a.id for a in availability.on_closed_days([a for a, _ in booked])}
+    stranded = [a for a, was_closed in booked if a.id in closed_now and not was_closed]
+    if stranded:
+        click.echo(f"{len(stranded)} open booking(s) fall on days now closed:")
+    _echo_bookings(stranded)
+
+
+def _source_label(year: int) -> str:
+    return SOURCE_LABELS[dict(calendar.year_sources(date(year, 1, 1), date(year, 1, 1)))[year]]
+
+
+SOURCE_LABELS = {
+    holidays.CalendarSource.NOTICE: "loaded notice",
+    holidays.CalendarSource.LIBRARY: "chinese-calendar (the official arrangement)",
+    holidays.CalendarSource.RULE: "computed by rule: statutory days only, no 调休",
+    holidays.CalendarSource.WEEKENDS: "unknown: weekends only",
+}
+
+
+@calendar_group.command("status")
+@with_appcontext
+def status_command() -> None:
+    """List each year in the booking horizon and where its holidays come from."""
+    today, last = calendar.look_ahead(now_utc())
+    counts = calendar.notice_counts()
+    for year, source in calendar.year_sources(today, last):
+        line = f"{year}  {SOURCE_LABELS[source]}"
+        if source is holidays.CalendarSource.NOTICE:
+            off, worked = counts[year]
+            line += f" ({off} day(s) off, {worked} weekend(s) worked)"
+        elif source is holidays.CalendarSource.RULE:
+            line += f"; load the notice when published: flask calendar load {year} FILE.csv"
+        click.echo(line)

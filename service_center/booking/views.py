@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..catalogue import services as catalogue
-from ..catalogue.calendar import opening_periods
+from ..catalogue.calendar import day_status, opening_periods
 from ..catalogue.models import Center, ServiceItem
 from ..clock import now_utc
 from ..db import db
@@ -36,6 +36,7 @@ bp = Blueprint(
 )
 for _command in cli.COMMANDS:
     bp.cli.add_command(_command)
+bp.record_once(lambda state: state.app.cli.add_command(cli.calendar_group))
 templating.init_bp(bp)
 
 #: the codes this browser booked or looked up with the phone: only these pages open for it
@@ -275,6 +276,8 @@ def qr_code(code: str) -> Any:
 def _context(appointment: Appointment) -> dict[str, Any]:
     opens, closes = services.checkin_window(appointment)
     return {
+        #: a closure entered after booking (the center's own, or the year's notice)
+        "day_status": day_status(appointment.center, appointment.service_date),
         "center": appointment.center,
         "item": appointment.service_item,
         "checkin_opens": opens,

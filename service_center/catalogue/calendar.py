@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 
-import chinese_calendar
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, false, func, not_, select, true, union_all
 
 from ..clock import to_local
 from ..db import db
 from ..i18n import localized
 from . import calendar_rows
-from .models import Center, CenterDay, OpeningHours
+from .holidays import CalendarSource, NoticeRow, national_day, year_source
+from .models import Center, CenterDay, NoticeDay, OpeningHours
 
 
 @dataclass(frozen=True)
@@ -24,20 +26,13 @@ class DayStatus:
     day: date
     is_open: bool
     reason: str = ""
-    #: the national calendar does not know this year: weekends only until staff enter holidays
-    calendar_unknown: bool = False
+    #: where the nation's days off of this year come from (a notice, the library, the rule)
+    source: CalendarSource = CalendarSource.LIBRARY
 
-
-def national_workday(day: date) -> tuple[bool, str, bool]:
-    """Return (is_workday, holiday name, calendar_unknown) from ``chinese-calendar``.
-
-    For a year the package does not know, weekdays count as working days.
-    """
-    try:
-        is_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return day.weekday() < 5, "", True
-    return not is_holiday, (name or "") if is_holiday else "", False
+    @property
+    def by_rule(self) -> bool:
+        """The year's days off are computed: no official arrangement is known for it yet."""
+        return self.source in (CalendarSource.RULE, CalendarSource.WEEKENDS)
 
 
 HOLIDAY_NAMES = {
@@ -66,10 +61,14 @@ class OwnDay:
 
 @dataclass(frozen=True)
 class OwnCalendar:
-    """A center's opening periods per weekday and its own days: read once per version."""
+    """A center's opening periods per weekday, its own days and the loaded national notices:
+    read once per version."""
 
     hours: tuple[tuple[int, time, time], ...]  #: (weekday, opens, closes), in order
     days: MappingProxyType[date, OwnDay]
+    #: the loaded notices' days (``OwnDay.is_open``: a working weekend) and their years
+    notice: MappingProxyType[date, OwnDay]
+    notice_years: frozenset[int]
 
 
 def _load_own_calendar(center_id: int) -> OwnCalendar:
@@ -78,14 +77,18 @@ def _load_own_calendar(center_id: int) -> OwnCalendar:
         .where(OpeningHours.center_id == center_id)
         .order_by(OpeningHours.weekday, OpeningHours.open_time)
     ).all()
-    days = db.session.execute(
-        select(CenterDay.day, CenterDay.is_open, CenterDay.reason_zh, CenterDay.reason_en).where(
-            CenterDay.center_id == center_id
-        )
-    ).all()
+    own = select(
+        CenterDay.day, CenterDay.is_open, CenterDay.reason_zh, CenterDay.reason_en, true()
+    ).where(CenterDay.center_id == center_id)
+    national = select(
+        NoticeDay.day, not_(NoticeDay.is_holiday), NoticeDay.name_zh, NoticeDay.name_en, false()
+    )
+    days = db.session.execute(union_all(own, national)).all()  # one statement for both
     return OwnCalendar(
         hours=tuple((weekday, opens, closes) for weekday, opens, closes in hours),
-        days=MappingProxyType({day: OwnDay(*rest) for day, *rest in days}),
+        days=MappingProxyType({day: OwnDay(*rest) for day, *rest, mine in days if mine}),
+        notice=MappingProxyType({day: OwnDay(*rest) for day, *rest, mine in days if not mine}),
+        notice_years=frozenset(day.year for day, *_rest, mine in days if not mine),
     )
 
 
@@ -95,21 +98,31 @@ def own_calendar(center: Center) -> OwnCalendar:
 
 
 def day_status(center: Center, day: date) -> DayStatus:
-    """Tell whether ``center`` opens on ``day``: its own exception first, then the nation's."""
+    """Tell whether ``center`` opens on ``day``: its own exception first, then the nation's
+    (a loaded notice for the year, else the library, else the statutory rule)."""
     mine = own_calendar(center)
+    if day.year in mine.notice_years:
+        noticed = mine.notice.get(day)
+        source = CalendarSource.NOTICE
+        is_workday = noticed.is_open if noticed is not None else day.weekday() < 5
+        name = noticed.reason if noticed is not None else ""
+    else:
+        nation = national_day(day)
+        source, is_workday = nation.source, nation.is_workday
+        name = str(HOLIDAY_NAMES.get(nation.holiday, nation.holiday)) if nation.holiday else ""
     own = mine.days.get(day)
-    is_work, holiday, unknown = national_workday(day)
     if own is not None:
-        return DayStatus(day, own.is_open, own.reason, unknown)
-    if holiday:
-        return DayStatus(day, False, str(HOLIDAY_NAMES.get(holiday, holiday)), unknown)
-    if is_work and day.weekday() >= 5:
-        return DayStatus(day, True, str(_l("Make-up working day")), unknown)
+        return DayStatus(day, own.is_open, own.reason, source)
+    weekend = day.weekday() >= 5
+    if not is_workday and (name or not weekend):
+        return DayStatus(day, False, name or str(_l("Public holiday")), source)
+    if is_workday and weekend:
+        return DayStatus(day, True, name or str(_l("Make-up working day")), source)
     if any(weekday == day.weekday() for weekday, _opens, _closes in mine.hours):
-        return DayStatus(day, True, "", unknown)
-    if day.weekday() >= 5:
-        return DayStatus(day, False, str(_l("Weekend")), unknown)
-    return DayStatus(day, False, str(_l("The center does not open on this weekday.")), unknown)
+        return DayStatus(day, True, "", source)
+    if weekend:
+        return DayStatus(day, False, str(_l("Weekend")), source)
+    return DayStatus(day, False, str(_l("The center does not open on this weekday.")), source)
 
 
 def opening_periods(center: Center, day: date) -> list[tuple[time, time]]:
@@ -143,3 +156,58 @@ def weekly_hours(center: Center) -> list[tuple[int, list[tuple[time, time]]]]:
         (weekday, [(r.open_time, r.close_time) for r in rows if r.weekday == weekday])
         for weekday in range(7)
     ]
+
+
+# -- the nation's arrangement per year: what is loaded, what is only computed ------------
+
+
+def store_notice(year: int, rows: Iterable[NoticeRow]) -> None:
+    """Replace ``year``'s loaded notice with ``rows`` (from ``holidays.parse_notice``).
+
+    Every center's calendar version moves in this transaction (``calendar_rows``).
+    """
+    db.session.execute(delete(NoticeDay).where(NoticeDay.year == year))
+    db.session.add_all(
+        NoticeDay(
+            year=year, day=r.day, is_holiday=r.is_holiday, name_zh=r.name_zh, name_en=r.name_en
+        )
+        for r in rows
+    )
+    db.session.flush()
+
+
+def notice_counts() -> dict[int, tuple[int, int]]:
+    """Return {year: (days off, working weekends)} of the loaded notices."""
+    rows = db.session.execute(
+        select(NoticeDay.year, NoticeDay.is_holiday, func.count()).group_by(
+            NoticeDay.year, NoticeDay.is_holiday
+        )
+    ).all()
+    counts: dict[int, tuple[int, int]] = {}
+    for year, is_holiday, count in rows:
+        off, worked = counts.get(year, (0, 0))
+        counts[year] = (off + count, worked) if is_holiday else (off, worked + count)
+    return counts
+
+
+def year_sources(first: date, last: date) -> list[tuple[int, CalendarSource]]:
+    """Return each year from ``first`` to ``last`` with where its days off come from."""
+    years = range(first.year, last.year + 1)
+    loaded = set(
+        db.session.scalars(select(NoticeDay.year).where(NoticeDay.year.in_(years)).distinct())
+    )
+    return [(year, year_source(year, loaded)) for year in years]
+
+
+def years_by_rule(first: date, last: date) -> list[int]:
+    """Return the years from ``first`` to ``last`` whose days off are computed by the rule."""
+    return [year for year, source in year_sources(first, last) if source is CalendarSource.RULE]
+
+
+def look_ahead(now: datetime) -> tuple[date, date]:
+    """Return today and the last day whose holidays matter now: the longest booking horizon
+    of any center, and at least ``CALENDAR_NOTICE_DAYS`` ahead."""
+    horizon = db.session.scalar(select(func.max(Center.booking_horizon_days))) or 0
+    today = to_local(now, current_app.config["TIMEZONE"]).date()
+    days = max(horizon, current_app.config["CALENDAR_NOTICE_DAYS"])
+    return today, today + timedelta(days=days)

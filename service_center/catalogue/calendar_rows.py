@@ -1,13 +1,13 @@
 """A center's calendar rows kept per process, keyed by the center's ``calendar_version``.
 
-Opening hours, a center's own days and its walk-in caps change a few times a year, yet every
-issue and booking reads them. Each worker keeps a copy per center, valid for exactly one
-``Center.calendar_version``; the version comes with the center row the request reads anyway,
-in the transaction that uses the copy. Every write to a ``CalendarRow`` bumps the version in
-its own transaction:
+Opening hours, a center's own days, its walk-in caps and the loaded national notices change a
+few times a year, yet every issue and booking reads them. Each worker keeps a copy per center,
+valid for exactly one ``Center.calendar_version``; the version comes with the center row the
+request reads anyway, in the transaction that uses the copy. Every write to a ``CalendarRow``
+bumps the version in its own transaction:
 
 - through the ORM, ``_bump_on_flush`` (``before_flush``) bumps the owner of every such row
-  new, changed or deleted in the flush;
+  new, changed or deleted in the flush (every center for a national row);
 - an ``insert``/``update``/``delete`` of a calendar table run through the session
   (``session.execute``) bumps every center (``_bump_on_bulk``): such statements do not say
   whose rows they touch, and they are rare;
@@ -85,8 +85,10 @@ def _note_changed(session: Session, center_ids: set[int] | str) -> None:
             session.expire(obj, ["calendar_version"])
 
 
-def _owners(row: CalendarRow) -> set[int]:
-    """The ids of the saved centers ``row`` belongs (or belonged) to."""
+def _owners(row: CalendarRow) -> set[int] | str:
+    """The ids of the saved centers ``row`` belongs (or belonged) to; ``ALL`` for a national row."""
+    if not hasattr(type(row), "center_id"):
+        return ALL
     history = inspect(row).attrs.center_id.load_history()
     ids = {*history.added, *history.unchanged, *history.deleted} - {None}
     owner = row.__dict__.get("center")  # set through a relationship, not flushed yet
@@ -103,7 +105,10 @@ def _bump_on_flush(session: Session, flush_context: Any, instances: Any) -> None
         if isinstance(obj, CalendarRow)
         and (obj in session.new or obj in session.deleted or session.is_modified(obj))
     ]
-    owners = {center_id for row in rows for center_id in _owners(row)}
+    owners: set[int] | str = set()
+    for row in rows:
+        mine = _owners(row)
+        owners = ALL if ALL in (mine, owners) else {*owners, *mine}
     if owners:
         bump_calendar_versions(session, owners)
         _note_changed(session, owners)

@@ -24,11 +24,12 @@ RESERVED_CENTER_CODES = frozenset({"confirmation", "manage", "qr", "static"})
 
 
 class CalendarRow:
-    """A row of a center's own calendar (its hours, closures, walk-in caps).
+    """A row of a center's calendar (its hours, closures, walk-in caps; the national notices).
 
     Changing one bumps the center's ``calendar_version`` in the same transaction
     (``catalogue/calendar_rows.py``): workers keep these rows per process by that version.
-    Subclasses have a ``center_id`` column.
+    Subclasses with a ``center_id`` column belong to that center; those without one (a loaded
+    national notice) belong to every center.
     """
 
 
@@ -213,3 +214,27 @@ class CenterDay(CalendarRow, db.Model):
     @property
     def reason(self) -> str:
         return localized(self, "reason")
+
+
+class NoticeDay(CalendarRow, db.Model):
+    """A day of a year's official arrangement (放假通知) as this deployment loaded it.
+
+    A day off on a weekday or a working weekend (调休); the other days of a loaded year follow
+    the week. Loading a year's notice replaces the library's or the rule's days for that year
+    (``catalogue/holidays.py``).
+    """
+
+    __tablename__ = "notice_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(index=True)
+    day: Mapped[date] = mapped_column(unique=True)
+    is_holiday: Mapped[bool]  #: True: a weekday off; False: a weekend worked (调休)
+    name_zh: Mapped[str] = mapped_column(String(60), default="")
+    name_en: Mapped[str] = mapped_column(String(80), default="")
+
+    __table_args__ = (CheckConstraint("year BETWEEN 1900 AND 2999", name="notice_year_range"),)
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response
 
@@ -12,6 +14,17 @@ from ..urls import local_target
 from . import calendar, services
 
 bp = Blueprint("catalogue", __name__)
+
+
+@bp.app_context_processor
+def calendar_notice() -> dict[str, Any]:
+    """``calendar_rule_years()`` for the staff pages' notice (``catalogue/_calendar_notice``)."""
+    return {"calendar_rule_years": _rule_years}
+
+
+def _rule_years() -> list[int]:
+    """The years ahead (``calendar.look_ahead``) whose holidays are only computed by rule."""
+    return calendar.years_by_rule(*calendar.look_ahead(now_utc()))
 
 
 def _center_or_404(code: str):

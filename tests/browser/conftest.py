@@ -22,7 +22,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from service_center import clock, create_app
-from service_center.catalogue.calendar import national_workday
+from service_center.catalogue.holidays import national_day
 from service_center.db import db
 from service_center.demo.seed import seed_demo
 from tests.conftest import base_config
@@ -65,7 +65,7 @@ def next_working_morning(now: datetime) -> datetime:
     """10:00 in Shanghai on the next working day after ``now`` (the demo centers are open)."""
     local = now.astimezone(SHANGHAI)
     day = local.date() + timedelta(days=1)
-    while not national_workday(day)[0] or day.weekday() >= 5:
+    while not national_day(day).is_workday or day.weekday() >= 5:
         day += timedelta(days=1)
     return datetime.combine(day, time(10, 0), SHANGHAI).astimezone(UTC)
 

@@ -411,25 +411,5 @@ def test_booking_is_rate_limited(client, licence_url, booking_clock):
     assert len(appointments()) == 1
 
 
-@pytest.mark.parametrize(
-    ("who", "moment", "warned"),
-    [
-        ("supervisor", datetime(2026, 12, 24, 1, tzinfo=UTC), True),
-        ("admin", datetime(2026, 12, 24, 1, tzinfo=UTC), True),
-        ("clerk", datetime(2026, 12, 24, 1, tzinfo=UTC), False),
-        ("supervisor", datetime(2026, 11, 26, 1, tzinfo=UTC), False),
-    ],
-)
-def test_staff_home_warns_when_the_holiday_calendar_lacks_a_year(
-    client, world, login_as, booking_clock, who, moment, warned
-):
-    booking_clock.set(moment)
-    login_as(getattr(world.users, who))
-    page = text(client.get("/auth/", headers=EN))
-    assert ('id="calendar-warning"' in page) is warned
-    if warned:
-        assert "2027" in page
-
-
 def test_nothing_booked_holds_a_count_of_zero(world):
     assert db.session.scalar(select(func.count(Appointment.id))) == 0

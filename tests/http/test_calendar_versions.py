@@ -146,3 +146,19 @@ def test_a_copy_is_taken_for_its_version_only_and_never_replaced_by_an_older_one
     assert calendar_rows.cached(center, "probe", load) == version - 1 and len(loads) == 2
     set_committed_value(center, "calendar_version", version)
     assert calendar_rows.cached(center, "probe", load) == version and len(loads) == 2
+
+
+def test_a_national_notice_loaded_by_another_worker_shows_at_the_next_issue(
+    issue, other_worker, tmp_path
+):
+    assert issue()[0] == 201
+    cli = other_worker.test_cli_runner()
+    notice = tmp_path / "2026.csv"
+    notice.write_text(f"date,kind,name_zh,name_en\n{FRIDAY},holiday,停电,Power cut\n", "utf-8")
+    result = cli.invoke(args=["calendar", "load", "2026", str(notice)])
+    assert result.exit_code == 0, result.output
+    status, detail = issue()  # a national row (no center of its own) bumps every center
+    assert (status, CLOSED in detail) == (409, True)
+    notice.write_text("date,kind,name_zh,name_en\n2026-12-31,holiday,跨年,\n", "utf-8")
+    assert cli.invoke(args=["calendar", "load", "2026", str(notice)]).exit_code == 0
+    assert issue()[0] == 201  # the replaced notice no longer closes the day

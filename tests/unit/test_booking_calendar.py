@@ -130,21 +130,22 @@ def test_a_special_opening_opens_a_saturday(world):
     assert day.status.is_open and day.remaining == 14 * 4
 
 
-def test_an_unknown_year_falls_back_to_weekends_closed(world):
+def test_a_year_the_library_lacks_closes_its_statutory_days_by_rule(world):
     now = at(date(2026, 12, 24))  # the horizon reaches into 2027, which the package lacks
     days = days_by_date(world, now)
     friday = days[date(2027, 1, 1)]
-    assert friday.status.calendar_unknown and friday.status.is_open and friday.remaining > 0
+    assert friday.status.by_rule and not friday.status.is_open and friday.remaining == 0
+    assert friday.status.reason == "New Year's Day"
     assert not days[date(2027, 1, 2)].status.is_open  # Saturday
-    assert not days[date(2026, 12, 31)].status.calendar_unknown
-    assert availability.unknown_calendar_years([world.center], now=now) == [2027]
-    assert availability.unknown_calendar_years([world.center], now=at(THU)) == []
+    assert days[date(2027, 1, 4)].status.is_open and days[date(2027, 1, 4)].remaining > 0
+    assert not days[date(2026, 12, 31)].status.by_rule
 
 
-def test_an_unknown_years_holiday_can_be_entered_as_a_closure(world):
-    availability.set_center_day(world.center, date(2027, 1, 1), is_open=False, reason_en="New Year")
+def test_a_rule_years_bridging_day_can_be_entered_as_a_closure(world):
+    monday = date(2027, 1, 4)  # a bridging day the notice may yet grant
+    availability.set_center_day(world.center, monday, is_open=False, reason_en="New Year")
     db.session.commit()
-    assert not days_by_date(world, at(date(2026, 12, 24)))[date(2027, 1, 1)].status.is_open
+    assert not days_by_date(world, at(date(2026, 12, 24)))[monday].status.is_open
 
 
 def test_booking_an_unknown_years_weekday_works(world, create_appointment):

@@ -1,4 +1,5 @@
-"""Working days: the national calendar (holidays, 调休), the center's own days, unknown years."""
+"""Working days: the national calendar (holidays, 调休), the center's own days, unknown years
+(tests/unit/test_holidays.py covers the rule and the loaded notices)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from service_center.db import db
 
 
 @pytest.mark.parametrize(
-    ("day", "is_open", "reason", "unknown"),
+    ("day", "is_open", "reason", "by_rule"),
     [
         (date(2026, 11, 27), True, "", False),  # Friday
         (date(2026, 11, 28), False, "周末", False),  # Saturday
@@ -20,12 +21,12 @@ from service_center.db import db
         (date(2026, 9, 20), True, "调休上班日", False),  # Sunday made a working day
         (date(2027, 3, 8), True, "", True),  # Monday of a year chinese-calendar does not know
         (date(2027, 3, 6), False, "周末", True),  # Saturday of that year
-        (date(2027, 10, 1), True, "", True),  # a holiday nobody has entered yet
+        (date(2027, 10, 1), False, "国庆节", True),  # its statutory days close by the rule
     ],
 )
-def test_national_calendar_decides_ordinary_days(world, day, is_open, reason, unknown):
+def test_national_calendar_decides_ordinary_days(world, day, is_open, reason, by_rule):
     status = day_status(world.center, day)
-    assert (status.is_open, status.reason, status.calendar_unknown) == (is_open, reason, unknown)
+    assert (status.is_open, status.reason, status.by_rule) == (is_open, reason, by_rule)
 
 
 def test_center_closure_closes_a_working_day_with_its_reason(world):
