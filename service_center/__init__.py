@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
-
-#: the areas, each a package with optional ``views`` (a ``bp``) and ``api`` (routes on api.bp)
-AREAS = ("auth", "catalogue", "windows", "queueing", "booking", "desk", "display", "reports")
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -73,17 +67,40 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     cli.init_app(app)
 
-    from .api import register_api
-    from .auth import views as auth_views
-
-    auth_views.init_app(app)
-    for area in AREAS:
-        views = _optional_module(f"{__name__}.{area}.views")
-        if views is not None:
-            app.register_blueprint(views.bp)
-    register_api(app, [f"{__name__}.{area}.api" for area in AREAS])
+    _register_areas(app)
     _trust_proxies(app)
     return app
+
+
+def _register_areas(app: Flask) -> None:
+    """Register every area's pages, and its JSON routes on the one ``/api/v1`` blueprint."""
+    from . import api
+    from .auth import views as auth_views
+    from .booking import views as booking_views
+    from .catalogue import views as catalogue_views
+    from .desk import views as desk_views
+    from .display import views as display_views
+    from .queueing import views as queueing_views
+    from .reports import views as reports_views
+
+    auth_views.init_app(app)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(catalogue_views.bp)
+    app.register_blueprint(queueing_views.bp)
+    app.register_blueprint(booking_views.bp)
+    app.register_blueprint(desk_views.bp)
+    app.register_blueprint(display_views.bp)
+    app.register_blueprint(reports_views.bp)
+
+    # each area's API module adds its routes to api.bp as it is imported
+    from .booking import api as booking_api  # noqa: F401
+    from .catalogue import api as catalogue_api  # noqa: F401
+    from .desk import api as desk_api  # noqa: F401
+    from .display import api as display_api  # noqa: F401
+    from .queueing import api as queueing_api  # noqa: F401
+    from .reports import api as reports_api  # noqa: F401
+
+    api.register(app)
 
 
 def _trust_proxies(app: Flask) -> None:
@@ -133,11 +150,3 @@ def _instance_secret_key(instance: Path) -> str:
         finally:
             spare.unlink()
     return path.read_text().strip()
-
-
-def _optional_module(name: str) -> ModuleType | None:
-    """Import ``name`` if the module exists (an area may have no pages or no API yet)."""
-    package, _, _ = name.rpartition(".")
-    if importlib.util.find_spec(package) is None or importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)

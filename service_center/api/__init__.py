@@ -56,13 +56,9 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def register_api(app: Flask, modules: list[str]) -> None:
-    """Import the areas' API modules (they add routes to ``bp``) and register the blueprint."""
-    from .. import _optional_module
-    from . import openapi  # noqa: F401
-
-    for name in modules:
-        _optional_module(name)
+def register(app: Flask) -> None:
+    """Register the blueprint, once every area's API module has added its routes to it."""
+    from . import openapi  # noqa: F401  (the document, served at /api/v1/openapi.json)
 
     app.register_blueprint(bp)
 

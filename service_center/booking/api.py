@@ -18,6 +18,7 @@ from ..clock import now_utc, parse_iso_date
 from ..db import committed_for_response, db
 from ..errors import Invalid, problem
 from ..privacy import mask_id_number, mask_name, mask_phone
+from ..validators import PersonalDataError, clean_id_number, clean_mobile, clean_name
 from . import (
     api_spec,  # noqa: F401  (documents these routes)
     availability,
@@ -26,7 +27,6 @@ from . import (
 )
 from .limits import booking_limit, checkin_limit, lookup_limit
 from .models import Appointment
-from .validators import PersonalDataError, clean_id_number, clean_mobile, clean_name
 
 _TIME = re.compile(r"\d{2}:\d{2}")
 MAX_TEXT = 100

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from .validators import (
+from ..validators import (
     NAME_MAX,
     PHONE_INPUT_MAX,
     PersonalDataError,

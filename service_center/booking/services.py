@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from ..catalogue.models import Center, ServiceItem
 from ..db import db, is_postgresql, write_transaction
 from ..errors import Conflict, Invalid, NotFound
+from ..validators import PersonalDataError, clean_id_number, clean_mobile, clean_name
 from .availability import HOLDING, check_bookable_item, check_slot, local_now
 from .codes import new_booking_code, normalize_code
 from .models import Appointment, AppointmentState, BookingSlot
-from .validators import PersonalDataError, clean_id_number, clean_mobile, clean_name
 
 if TYPE_CHECKING:
     from ..queueing.models import Ticket

@@ -17,13 +17,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..auth.models import User
-from ..booking.validators import PersonalDataError, clean_mobile, clean_name
 from ..catalogue.models import Center
 from ..clock import local_date
 from ..db import db, write_transaction
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..queueing import services as queue
 from ..queueing.models import Case, EventKind, Outcome, Ticket, TicketEvent, TicketState
+from ..validators import PersonalDataError, clean_mobile, clean_name
 from ..windows.models import Window, WindowState
 from ..windows.permissions import can_sign_on
 

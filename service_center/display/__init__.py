@@ -1,6 +1,9 @@
 """The hall display: the big screen's calls, window states and waiting counts, and its feed.
 
-Read-only: ``services`` queries the queue's tables, ``feed`` shapes the public JSON and its
-ETag, ``api`` serves ``GET /api/v1/centers/<code>/display`` and ``views`` the pages the hall
-TV and the small screens above the windows open. No personal data ever reaches any of them.
+``services`` reads the queue's tables, ``feed`` shapes the public JSON and its ETag, ``api``
+serves ``GET /api/v1/centers/<code>/display`` and ``views`` the pages the hall TV and the small
+screens above the windows open. No personal data ever reaches any of them. ``listeners``
+(connected here) drops this process's kept board version when a ticket changes through it.
 """
+
+from . import listeners  # noqa: F401  (connects to the queue's signals)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..db import db, write_transaction
 from ..errors import Conflict, Invalid
-from ..reports import summaries
+from . import signals
 from .models import Case, Evaluation, Ticket, TicketState
 
 #: the national 好差评 scale, best first
@@ -74,6 +74,6 @@ def rate_case(
         created_dt=now,
     )
     db.session.add(evaluation)
-    summaries.touch(ticket.center, case_.service_date)  # a rating after its case's day
+    signals.case_rated.send(evaluation, center=ticket.center, case=case_, now=now)
     db.session.flush()
     return evaluation

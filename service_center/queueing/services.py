@@ -46,8 +46,8 @@ from ..catalogue.models import Center, ServiceItem
 from ..clock import local_date
 from ..db import UTCDateTime, db, insert_for, write_transaction
 from ..errors import Conflict, DomainError, Invalid, NotFound
-from ..reports import summaries
 from ..windows.models import Window, WindowState, window_services
+from . import signals
 from .models import (
     Case,
     DailyCounter,
@@ -166,7 +166,6 @@ def issue_ticket(
         if cap is not None and next_daily_value(center.id, day, f"walkin:{prefix}") > cap:
             raise WalkInCapReached()
     sequence = next_daily_value(center.id, day, prefix)
-    summaries.touch(center, day)  # a day of the past only when ``now`` is
     ticket = Ticket(
         token=_new_token(),
         center=center,
@@ -222,7 +221,12 @@ def record_event(
     window: Window | None = None,
     actor: User | None = None,
     detail: str = "",
+    **announce: object,
 ) -> TicketEvent:
+    """Write the ticket's event and announce it (``signals``) inside the same transaction.
+
+    :param announce: more for the listeners (e.g. ``item_changed`` on a transfer).
+    """
     event = TicketEvent(
         ticket_id=ticket.id,
         center_id=ticket.center_id,
@@ -233,6 +237,7 @@ def record_event(
         detail=detail[:200],
     )
     db.session.add(event)
+    signals.BY_KIND[kind].send(ticket, event=event, now=now, **announce)
     return event
 
 
@@ -468,7 +473,6 @@ def mark_no_show(ticket: Ticket, *, now: datetime, actor: User | None = None) ->
         )
     ticket.state = TicketState.NO_SHOW
     ticket.finished_dt = now
-    summaries.touch(ticket.center, ticket.service_date)  # the queue outlives midnight
     record_event(ticket, EventKind.NO_SHOW, now, window=ticket.window, actor=actor)
     db.session.flush()
     return ticket
@@ -509,7 +513,6 @@ def transfer_ticket(
             )
     from_window = ticket.window
     if item is not None:
-        summaries.touch(ticket.center, ticket.service_date)  # its day's tickets per case type
         ticket.service_item = item
         ticket.case_type = item.case_type
     ticket.state = TicketState.WAITING
@@ -522,7 +525,13 @@ def transfer_ticket(
     if item is not None:
         detail.append(f"service={item.code}")
     record_event(
-        ticket, EventKind.TRANSFERRED, now, window=from_window, actor=actor, detail=" ".join(detail)
+        ticket,
+        EventKind.TRANSFERRED,
+        now,
+        window=from_window,
+        actor=actor,
+        detail=" ".join(detail),
+        item_changed=item is not None,
     )
     db.session.flush()
     return ticket
@@ -547,7 +556,6 @@ def complete_ticket(
     center = ticket.center
     day = local_date(now, center.timezone)
     sequence = next_daily_value(center.id, day, "case")
-    summaries.touch(center, day)  # a day of the past only when ``now`` is
     issued = ticket.issued_dt
     case_ = Case(
         number=f"{center.case_prefix}-{day:%Y%m%d}-{sequence:04d}",
@@ -579,6 +587,7 @@ def complete_ticket(
     record_event(
         ticket, EventKind.COMPLETED, now, window=ticket.window, actor=actor, detail=outcome.value
     )
+    signals.case_recorded.send(case_, center=center, now=now)
     db.session.flush()
     return case_
 
@@ -626,7 +635,6 @@ def requeue_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) 
         )
     ticket.state = TicketState.WAITING
     ticket.is_requeued = True
-    summaries.touch(ticket.center, ticket.service_date)  # one no-show fewer on its day
     ticket.queued_dt = now
     ticket.window_id = None
     ticket.finished_dt = None

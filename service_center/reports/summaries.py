@@ -11,17 +11,18 @@ The waiting and service times stay exact: the day's JSON counts the cases per mi
 
 When a day counts as closed: ``GRACE`` after the center's local midnight. Every write that can
 change a closed day's figures calls ``touch`` (or ``forget``) in its own transaction, which
-bumps the center's generation and deletes the day's summary:
+bumps the center's generation and deletes the day's summary. The queue does not know the
+reports: it announces its changes (``queueing/signals.py``) and ``listeners.py`` touches:
 
-* ``queueing.ratings.rate_case`` — a resident rates a case of an earlier day;
-* ``queueing.services.mark_no_show``, ``transfer_ticket``, ``requeue_ticket`` — the call-next
-  queue does not end at midnight, so a ticket issued yesterday can still be called, missed,
-  put back or moved to another item (its case type) today, changing yesterday's no-shows and
-  tickets per case type; call, recall, start, cancel and complete do not change a figure of the
-  ticket's day (a completion records its case on the day of completion);
-* ``queueing.services.issue_ticket`` and ``complete_ticket`` write on the day of their ``now``,
-  which is only a closed day when a caller passes a moment of the past (scripts, tests);
-* ``reports.history.seed_history`` — fills whole past days.
+* ``case_rated`` — a resident rates a case of an earlier day;
+* ``ticket_no_show``, ``ticket_requeued``, ``ticket_transferred`` (to another item) — the
+  call-next queue does not end at midnight, so a ticket issued yesterday can still be called,
+  missed, put back or moved to another item (its case type) today, changing yesterday's
+  no-shows and tickets per case type; call, recall, start, cancel and complete do not change a
+  figure of the ticket's day (a completion records its case on the day of completion);
+* ``ticket_issued`` and ``case_recorded`` write on the day of their ``now``, which is only a
+  closed day when a caller passes a moment of the past (scripts, tests);
+* ``reports.history.seed_history`` — fills whole past days (it calls ``forget`` itself).
 
 Races: storing re-reads the center's generation under its row lock (the write lock on SQLite)
 and stores nothing if it moved since the days were read, so a summary is never stored from

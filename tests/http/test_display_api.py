@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import Any
 from unittest.mock import patch
 
 import pytest
+from flask import Flask
 from sqlalchemy import event
 
+from service_center import create_app
 from service_center.db import db
 from service_center.display import services as display_services
 from service_center.queueing import services as queue
-from service_center.windows.models import WindowState
+from service_center.windows.models import Window, WindowState
+from tests.conftest import base_config
 
 URL = "/api/v1/centers/testtown/display"
 
@@ -20,6 +25,16 @@ URL = "/api/v1/centers/testtown/display"
 def frozen_clock(clock):
     with patch("service_center.display.api.now_utc", side_effect=lambda: clock.now):
         yield
+
+
+@pytest.fixture
+def other_worker(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+    """A second app on the same database: another worker, with its own kept versions."""
+    other = create_app(base_config(database_url, **app_config))
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -175,18 +190,36 @@ def test_polls_within_the_ttl_are_answered_without_the_database(
 
 @pytest.mark.parametrize("app_config", [{"DISPLAY_VERSION_TTL": 60}])
 def test_a_call_reaches_the_screens_once_the_ttl_has_passed(
-    client, world, busy_morning, clock, app_config
+    client, world, busy_morning, clock, app_config, other_worker
 ):
     _b1, _m1, t1 = busy_morning
     tag = client.get(URL).headers["ETag"]
-    queue.call_next_ticket(world.windows.comprehensive, now=clock.advance(minutes=1))
-    db.session.commit()
+    window_id = world.windows.comprehensive.id
+    with other_worker.app_context():  # the call is made through another app process
+        window = db.session.get(Window, window_id)
+        queue.call_next_ticket(window, now=clock.advance(minutes=1))
+        db.session.commit()
+    db.session.rollback()  # the test's session, which the requests share, reads anew
 
     assert client.get(URL, headers={"If-None-Match": tag}).status_code == 304  # kept a while
     an_hour_on = time.monotonic() + 3600
     with patch("service_center.display.feed.time.monotonic", return_value=an_hour_on):
         response = client.get(URL, headers={"If-None-Match": tag})
 
+    assert response.status_code == 200
+    assert response.get_json()["calls"][0]["number"] == t1.number
+
+
+@pytest.mark.parametrize("app_config", [{"DISPLAY_VERSION_TTL": 60}])
+def test_a_call_through_this_process_reaches_its_screens_at_the_next_poll(
+    client, world, busy_morning, clock, app_config
+):
+    _b1, _m1, t1 = busy_morning
+    tag = client.get(URL).headers["ETag"]
+    queue.call_next_ticket(world.windows.comprehensive, now=clock.advance(minutes=1))
+    db.session.commit()  # the queue's signal, then the commit, drop the kept version
+
+    response = client.get(URL, headers={"If-None-Match": tag})
     assert response.status_code == 200
     assert response.get_json()["calls"][0]["number"] == t1.number
 

@@ -10,11 +10,11 @@ from unittest.mock import patch
 import pytest
 
 from service_center.booking.models import Appointment, AppointmentState
-from service_center.booking.validators import id_check_character
 from service_center.db import db
 from service_center.privacy import mask_id_number, mask_name, mask_phone
 from service_center.queueing import services as queue
 from service_center.queueing.models import Outcome
+from service_center.validators import id_check_character
 from service_center.windows.models import WindowState
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from service_center.booking.validators import (
+from service_center.validators import (
     PersonalDataError,
     clean_id_number,
     clean_mobile,

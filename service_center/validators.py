@@ -1,4 +1,4 @@
-"""Personal data checks shared by the booking form, the API and the services."""
+"""Personal data checks (name, mainland mobile, resident ID) shared by booking and the desk."""
 
 from __future__ import annotations
 
