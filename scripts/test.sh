@@ -38,4 +38,5 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432
 fi
 
 .venv/bin/ruff check service_center tests benchmarks
+.venv/bin/lint-imports  # the layers of ../shared/STYLE.md ([tool.importlinter] in pyproject.toml)
 .venv/bin/python -m pytest "$@"

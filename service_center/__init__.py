@@ -82,15 +82,19 @@ def _register_areas(app: Flask) -> None:
     from .display import views as display_views
     from .queueing import views as queueing_views
     from .reports import views as reports_views
+    from .windows import services as windows_services
 
     auth_views.init_app(app)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(catalogue_views.bp)
     app.register_blueprint(queueing_views.bp)
     app.register_blueprint(booking_views.bp)
+    app.register_blueprint(booking_views.kiosk_bp)
     app.register_blueprint(desk_views.bp)
     app.register_blueprint(display_views.bp)
     app.register_blueprint(reports_views.bp)
+    # the catalogue's item page lists the windows that handle the item (templates only look up)
+    app.add_template_global(windows_services.windows_for, "windows_for")
 
     # each area's API module adds its routes to api.bp as it is imported
     from .booking import api as booking_api  # noqa: F401
@@ -99,6 +103,7 @@ def _register_areas(app: Flask) -> None:
     from .display import api as display_api  # noqa: F401
     from .queueing import api as queueing_api  # noqa: F401
     from .reports import api as reports_api  # noqa: F401
+    from .windows import api as windows_api  # noqa: F401
 
     api.register(app)
 

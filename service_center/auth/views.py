@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     flash,
     g,
@@ -28,7 +25,7 @@ from ..extensions import limiter, login_manager
 from ..urls import local_target
 from . import services
 from .forms import LoginForm
-from .models import Role, User
+from .models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -65,22 +62,6 @@ def load_user_from_bearer(req: Any) -> User | None:
     if user is not None:
         g.auth_via_token = True
     return user
-
-
-def role_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Let signed-in users with one of ``roles`` through; others get 403."""
-
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        @login_required
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _failed_login(response: Response) -> bool:

@@ -18,6 +18,7 @@ from ..clock import now_utc, parse_iso_date
 from ..db import committed_for_response, db
 from ..errors import Invalid, problem
 from ..privacy import mask_id_number, mask_name, mask_phone
+from ..queueing.formats import ticket_json
 from ..validators import PersonalDataError, clean_id_number, clean_mobile, clean_name
 from . import (
     api_spec,  # noqa: F401  (documents these routes)
@@ -255,7 +256,6 @@ def reschedule_appointment(code: str) -> Any:
 @bp.post("/appointments/<code>/check-in")
 @checkin_limit
 def check_in(code: str) -> Any:
-    from ..queueing.api import ticket_json
 
     json_body()  # the code alone suffices; a body, if any, must still be JSON
     now = now_utc()

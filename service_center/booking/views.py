@@ -25,6 +25,7 @@ from ..catalogue.models import Center, ServiceItem
 from ..clock import now_utc
 from ..db import db
 from ..errors import DomainError, Invalid, NotFound
+from ..queueing.forms import KioskCheckInForm
 from . import availability, cli, codes, services, templating
 from .documents import booking_ics, qr_svg
 from .forms import ActionForm, AppointmentBookingForm, AppointmentLookupForm, AppointmentMoveForm
@@ -404,3 +405,35 @@ def move(code: str) -> Any:
         "success",
     )
     return redirect(url_for("booking.manage", code=appointment.code))
+
+
+# -- the kiosk's check-in -----------------------------------------------------------------
+
+#: the hall kiosk's check-in with a booking code, beside the kiosk's own pages (/kiosk/<code>)
+kiosk_bp = Blueprint("booking_kiosk", __name__, url_prefix="/kiosk")
+
+
+@kiosk_bp.post("/<code>/check-in")
+def check_in(code: str) -> Any:
+    """Turn a booking into a ticket at the kiosk, when checked in on time.
+
+    A resident who is too late is sent back to the kiosk page offered a walk-in ticket for the
+    same item.
+    """
+    center = _center_or_404(code)
+    form = KioskCheckInForm()
+    if not form.validate_on_submit():
+        flash(_("Enter your booking code."), "error")
+        return redirect(url_for("queueing.kiosk", code=code))
+    try:
+        ticket = services.check_in(form.code.data.strip().upper(), now=now_utc(), center=center)
+    except services.CheckInTooLate as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("queueing.kiosk", code=code, walk_in=exc.service_id))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("queueing.kiosk", code=code))
+    db.session.commit()
+    return redirect(url_for("queueing.printed_ticket", code=code, token=ticket.token))

@@ -1,4 +1,4 @@
-"""Public catalogue API: centers, their windows and their service items."""
+"""Public catalogue API: centers and their service items."""
 
 from __future__ import annotations
 
@@ -6,14 +6,10 @@ from typing import Any
 
 from flask import jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..api import bp
 from ..api.spec import CODE, PROBLEM, array_of, document, json_content
-from ..db import db
 from ..errors import Invalid
-from ..windows.models import Window
 from . import services
 from .models import Center, ServiceItem
 
@@ -36,39 +32,9 @@ def service_json(item: ServiceItem) -> dict[str, Any]:
     }
 
 
-def window_json(window: Window) -> dict[str, Any]:
-    if window.is_comprehensive:
-        case_types = [ct.code for ct in services.list_case_types()]
-        service_ids = [s.id for s in window.center.services if s.is_active]
-    else:
-        case_types = sorted({s.case_type.code for s in window.services})
-        service_ids = sorted(s.id for s in window.services)
-    return {
-        "id": window.id,
-        "number": window.number,
-        "name": window.name,
-        "status": window.state.value,
-        "comprehensive": window.is_comprehensive,
-        "case_types": case_types,
-        "services": service_ids,
-    }
-
-
 @bp.get("/centers")
 def list_centers() -> Any:
     return jsonify([center_json(c) for c in services.list_centers()])
-
-
-@bp.get("/centers/<code>/windows")
-def list_windows(code: str) -> Any:
-    center = services.get_center(code)
-    windows = db.session.scalars(
-        select(Window)
-        .where(Window.center_id == center.id)
-        .options(selectinload(Window.services).selectinload(ServiceItem.case_type))
-        .order_by(Window.number)
-    )
-    return jsonify([window_json(w) for w in windows])
 
 
 @bp.get("/centers/<code>/services")
@@ -97,13 +63,6 @@ document(
             "get": {
                 "summary": "List the service centers",
                 "responses": {"200": json_content(array_of("Center"))},
-            }
-        },
-        "/centers/{code}/windows": {
-            "get": {
-                "summary": "List a center's windows with their skills and state",
-                "parameters": [CODE],
-                "responses": {"200": json_content(array_of("Window")), "404": PROBLEM},
             }
         },
         "/centers/{code}/services": {
@@ -135,27 +94,6 @@ document(
                 "code": {"type": "string"},
                 "name": {"type": "string"},
                 "timezone": {"type": "string"},
-            },
-        },
-        "Window": {
-            "type": "object",
-            "required": [
-                "id",
-                "number",
-                "name",
-                "status",
-                "comprehensive",
-                "case_types",
-                "services",
-            ],
-            "properties": {
-                "id": {"type": "integer"},
-                "number": {"type": "integer"},
-                "name": {"type": "string"},
-                "status": {"enum": ["open", "paused", "closed"]},
-                "comprehensive": {"type": "boolean"},
-                "case_types": {"type": "array", "items": {"type": "string"}},
-                "services": {"type": "array", "items": {"type": "integer"}},
             },
         },
         "Service": {

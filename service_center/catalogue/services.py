@@ -138,25 +138,3 @@ def group_by_department(items: list[ServiceItem]) -> list[tuple[Department, list
     for item in items:
         groups.setdefault(item.department_id, (item.department, []))[1].append(item)
     return sorted(groups.values(), key=lambda g: g[0].code)
-
-
-def windows_for(item: ServiceItem) -> list:
-    """Return the windows of the item's center that handle it, by number."""
-    from ..windows.models import Window, window_services
-
-    stmt = (
-        select(Window)
-        .where(Window.center_id == item.center_id)
-        .where(
-            or_(
-                Window.is_comprehensive,
-                Window.id.in_(
-                    select(window_services.c.window_id).where(
-                        window_services.c.service_item_id == item.id
-                    )
-                ),
-            )
-        )
-        .order_by(Window.number)
-    )
-    return list(db.session.scalars(stmt))

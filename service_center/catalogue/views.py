@@ -97,6 +97,4 @@ def service(code: str, service_id: int) -> str:
         item = services.get_service(center, service_id)
     except NotFound:
         abort(404)
-    return render_template(
-        "catalogue/service.html", center=center, item=item, windows=services.windows_for(item)
-    )
+    return render_template("catalogue/service.html", center=center, item=item)

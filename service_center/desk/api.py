@@ -1,5 +1,7 @@
-"""Desk endpoints of /api/v1: sign on and off a window, the desk's state, the priority lane,
-and the resident's rating of a closed case."""
+"""The clerk's endpoints of /api/v1 (API.md "Window clerks"): sign on and off, open, pause and
+close a window, its queue and desk state, call-next, and every action on a ticket: recall,
+start, no-show, requeue, transfer, complete, priority. ``views.py`` has the same actions as
+pages; both load and authorise through ``access.py``."""
 
 from __future__ import annotations
 
@@ -10,17 +12,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..api import bp, json_body, staff_required
+from ..catalogue.models import ServiceItem
 from ..clock import now_utc, to_local
-from ..db import db
-from ..errors import Forbidden, Invalid
-from ..queueing import ratings
+from ..db import committed_for_response, db
+from ..errors import Invalid
 from ..queueing import services as queue
-from ..queueing.api import NOT_YOUR_WINDOW, ticket_json
-from ..queueing.models import Ticket
-from ..windows.models import Window
-from ..windows.permissions import can_operate_window, can_sign_on
-from . import services
+from ..queueing.formats import ticket_json
+from ..queueing.models import Outcome, Ticket
+from ..windows.models import Window, WindowState
+from . import access, services
 from .api_spec import document_desk_api
+from .permissions import can_sign_on
 
 document_desk_api()
 
@@ -43,13 +45,6 @@ def window_json(window: Window) -> dict[str, Any]:
     }
 
 
-def _operable(window_id: int) -> Window:
-    window = db.get_or_404(Window, window_id)
-    if not can_operate_window(current_user, window):
-        raise Forbidden(NOT_YOUR_WINDOW)
-    return window
-
-
 @bp.post("/windows/<int:window_id>/sign-on")
 @staff_required
 def sign_on_window(window_id: int) -> Any:
@@ -64,7 +59,7 @@ def sign_on_window(window_id: int) -> Any:
 @bp.post("/windows/<int:window_id>/sign-off")
 @staff_required
 def sign_off_window(window_id: int) -> Any:
-    window = services.sign_off(_operable(window_id), current_user, now=now_utc())
+    window = services.sign_off(access.operable_window(window_id), current_user, now=now_utc())
     db.session.commit()
     return jsonify(window_json(window))
 
@@ -72,7 +67,7 @@ def sign_off_window(window_id: int) -> Any:
 @bp.get("/windows/<int:window_id>/desk")
 @staff_required
 def desk_state(window_id: int) -> Any:
-    window = _operable(window_id)
+    window = access.operable_window(window_id)
     now = now_utc()
     state = services.desk_state(window, current_user, now=now)
     current = state.current
@@ -141,33 +136,173 @@ def _current_json(ticket: Ticket, now) -> dict[str, Any]:
 @bp.post("/windows/<int:window_id>/queue/<int:ticket_id>/priority")
 @staff_required
 def grant_priority(window_id: int, ticket_id: int) -> Any:
-    window = _operable(window_id)
-    ticket = db.get_or_404(Ticket, ticket_id)
-    if ticket.center_id != window.center_id:
-        abort(404)
+    window = access.operable_window(window_id)
+    ticket = access.waiting_ticket_of(window, ticket_id)
     now = now_utc()
     ticket = services.grant_priority(ticket, window, now=now, actor=current_user)
     db.session.commit()
     return jsonify(ticket_json(ticket, now=now))
 
 
-@bp.post("/tickets/<token>/evaluation")
-def rate_ticket(token: str) -> Any:
-    ticket = queue.get_ticket_by_token(token)
-    body = json_body()
-    comment = body.get("comment")
-    if comment is not None and not isinstance(comment, str):
-        raise Invalid(_("The comment must be text."), field="comment")
-    evaluation = ratings.rate_case(
-        ticket, rating=body.get("rating"), comment=comment, now=now_utc()
-    )
-    db.session.commit()
+def window_state_json(window: Window) -> dict[str, Any]:
+    return {
+        "id": window.id,
+        "number": window.number,
+        "name": window.name,
+        "status": window.state.value,
+    }
+
+
+def _int(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(_("Must be a whole number."), field=field)
+    return value
+
+
+def _set_state(window_id: int, state: WindowState) -> Any:
+    window = access.operable_window(window_id)
+    window = queue.set_window_state(window, state, now=now_utc(), actor=current_user)
+    with committed_for_response():
+        return jsonify(window_state_json(window))
+
+
+@bp.post("/windows/<int:window_id>/open")
+@staff_required
+def open_window(window_id: int) -> Any:
+    return _set_state(window_id, WindowState.OPEN)
+
+
+@bp.post("/windows/<int:window_id>/pause")
+@staff_required
+def pause_window(window_id: int) -> Any:
+    return _set_state(window_id, WindowState.PAUSED)
+
+
+@bp.post("/windows/<int:window_id>/close")
+@staff_required
+def close_window(window_id: int) -> Any:
+    return _set_state(window_id, WindowState.CLOSED)
+
+
+@bp.post("/windows/<int:window_id>/call-next")
+@staff_required
+def call_next(window_id: int) -> Any:
+    window = access.operable_window(window_id)
+    now = now_utc()
+    try:
+        ticket = queue.call_next_ticket(window, now=now, actor=current_user)
+    except queue.QueueEmpty:
+        db.session.rollback()
+        return "", 204
+    with committed_for_response():
+        # the item and its case type in one statement after the commit, outside the lock (the
+        # center came with the window)
+        access.hold(
+            db.session.get(ServiceItem, ticket.service_item_id, options=access.ITEM_AND_CASE_TYPE)
+        )
+        return jsonify(ticket_json(ticket, now=now))
+
+
+@bp.get("/windows/<int:window_id>/queue")
+@staff_required
+def window_queue(window_id: int) -> Any:
+    window = access.operable_window(window_id)
+    now = now_utc()
+    waiting = queue.window_queue(window, now=now)
     return jsonify(
-        {
-            "rating": evaluation.rating,
-            "comment": evaluation.comment,
-            "rated_at": to_local(evaluation.created_dt, ticket.center.timezone).isoformat(
-                timespec="seconds"
-            ),
-        }
-    ), 201
+        [
+            {
+                **ticket_json(t, now=now, position=False),
+                "position": index,
+                "waiting_seconds": int((now - t.queued_dt).total_seconds()),
+            }
+            for index, t in enumerate(waiting)
+        ]
+    )
+
+
+def _ticket_action(ticket_id: int, action) -> Any:
+    ticket = access.actionable_ticket(ticket_id)
+    now = now_utc()
+    ticket = action(ticket, now=now, actor=current_user)
+    with committed_for_response():
+        return jsonify(ticket_json(ticket, now=now))
+
+
+@bp.post("/tickets/<int:ticket_id>/recall")
+@staff_required
+def recall(ticket_id: int) -> Any:
+    return _ticket_action(ticket_id, queue.recall_ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/start")
+@staff_required
+def start(ticket_id: int) -> Any:
+    return _ticket_action(ticket_id, queue.start_ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/no-show")
+@staff_required
+def no_show(ticket_id: int) -> Any:
+    return _ticket_action(ticket_id, queue.mark_no_show)
+
+
+@bp.post("/tickets/<int:ticket_id>/requeue")
+@staff_required
+def requeue(ticket_id: int) -> Any:
+    return _ticket_action(ticket_id, queue.requeue_ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/transfer")
+@staff_required
+def transfer(ticket_id: int) -> Any:
+    ticket = access.actionable_ticket(ticket_id)
+    body = json_body()
+    window = item = None
+    if body.get("window") is not None:
+        window = db.session.get(Window, _int(body["window"], "window"))
+        if window is None or window.center_id != ticket.center_id:
+            raise Invalid(_("No such window at this center."), field="window")
+    if body.get("service") is not None:
+        item = db.session.get(ServiceItem, _int(body["service"], "service"))
+        if item is None or item.center_id != ticket.center_id:
+            raise Invalid(_("This center offers no such service item."), field="service")
+    now = now_utc()
+    ticket = queue.transfer_ticket(ticket, now=now, window=window, item=item, actor=current_user)
+    with committed_for_response():
+        return jsonify(ticket_json(ticket, now=now))
+
+
+@bp.post("/tickets/<int:ticket_id>/complete")
+@staff_required
+def complete(ticket_id: int) -> Any:
+    ticket = access.actionable_ticket(ticket_id)
+    body = json_body()
+    try:
+        outcome = Outcome(body.get("outcome"))
+    except ValueError:
+        raise Invalid(
+            _("Choose the outcome: completed, documents_missing or not_accepted."), field="outcome"
+        ) from None
+    notes = body.get("notes") or ""
+    if not isinstance(notes, str) or len(notes) > 2000:
+        raise Invalid(_("Notes must be text of at most 2000 characters."), field="notes")
+    applicant = {key: body.get(key) or None for key in ("applicant_name", "applicant_phone")}
+    for key, value in applicant.items():
+        if value is not None and not isinstance(value, str):
+            raise Invalid(_("Must be text."), field=key)
+    now = now_utc()
+    case_ = services.complete_at_desk(
+        ticket, now=now, outcome=outcome, notes=notes, actor=current_user, **applicant
+    )
+    with committed_for_response():
+        return jsonify(
+            {
+                "ticket": ticket_json(case_.ticket, now=now, position=False),
+                "case": {
+                    "number": case_.number,
+                    "case_type": case_.case_type.code,
+                    "outcome": case_.outcome.value,
+                },
+            }
+        )

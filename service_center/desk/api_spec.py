@@ -1,12 +1,23 @@
-"""OpenAPI description of the desk endpoints and the resident's rating."""
+"""OpenAPI description of the clerk's endpoints: windows, the desk, every ticket action."""
 
 from __future__ import annotations
 
-from ..api.spec import ID, PROBLEM, STAFF, TOKEN, document, json_body, json_content, ref
+from ..api.spec import ID, PROBLEM, STAFF, array_of, document, json_body, json_content, ref
 
 TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 STAFF_ERRORS = {"401": PROBLEM, "403": PROBLEM, "404": PROBLEM, "409": PROBLEM}
 NULLABLE_STRING = {"type": ["string", "null"]}
+
+WINDOW_STATE = {
+    "type": "object",
+    "required": ["id", "number", "status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "number": {"type": "integer"},
+        "name": {"type": "string"},
+        "status": {"enum": ["open", "paused", "closed"]},
+    },
+}
 
 DESK_WINDOW = {
     "type": "object",
@@ -135,16 +146,6 @@ DESK_STATE = {
     },
 }
 
-EVALUATION = {
-    "type": "object",
-    "required": ["rating", "comment", "rated_at"],
-    "properties": {
-        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-        "comment": {"type": "string"},
-        "rated_at": {"type": "string", "format": "date-time"},
-    },
-}
-
 
 def _window_action(summary: str, description: str) -> dict:
     return {
@@ -154,6 +155,28 @@ def _window_action(summary: str, description: str) -> dict:
             "security": STAFF,
             "parameters": [ID],
             "responses": {"200": json_content(ref("DeskWindow")), **STAFF_ERRORS},
+        }
+    }
+
+
+def _ticket_action(summary: str) -> dict:
+    return {
+        "post": {
+            "summary": summary,
+            "security": STAFF,
+            "parameters": [ID],
+            "responses": {"200": json_content(ref("Ticket")), **STAFF_ERRORS},
+        }
+    }
+
+
+def _window_state_action(summary: str) -> dict:
+    return {
+        "post": {
+            "summary": summary,
+            "security": STAFF,
+            "parameters": [ID],
+            "responses": {"200": json_content(ref("WindowState")), **STAFF_ERRORS},
         }
     }
 
@@ -181,6 +204,102 @@ def document_desk_api() -> None:
                     "responses": {"200": json_content(ref("DeskState")), **STAFF_ERRORS},
                 }
             },
+            "/windows/{id}/open": _window_state_action("Open a window for calls"),
+            "/windows/{id}/pause": _window_state_action("Pause a window (no calls)"),
+            "/windows/{id}/close": _window_state_action("Close a window"),
+            "/windows/{id}/call-next": {
+                "post": {
+                    "summary": "Call the next ticket to this window (exactly once)",
+                    "security": STAFF,
+                    "parameters": [ID],
+                    "responses": {
+                        "200": json_content(ref("Ticket")),
+                        "204": {"description": "Nobody is waiting for this window"},
+                        **STAFF_ERRORS,
+                    },
+                }
+            },
+            "/windows/{id}/queue": {
+                "get": {
+                    "summary": "The window's queue in the order call-next takes it",
+                    "security": STAFF,
+                    "parameters": [ID],
+                    "responses": {"200": json_content(array_of("Ticket")), **STAFF_ERRORS},
+                }
+            },
+            "/tickets/{id}/recall": _ticket_action("Announce a called ticket again"),
+            "/tickets/{id}/start": _ticket_action("Start serving a called ticket"),
+            "/tickets/{id}/no-show": _ticket_action("Mark a called ticket no-show (过号)"),
+            "/tickets/{id}/requeue": _ticket_action("Put a no-show back in the queue once"),
+            "/tickets/{id}/transfer": {
+                "post": {
+                    "summary": "Transfer to another window or item; waits again, keeps its time",
+                    "security": STAFF,
+                    "parameters": [ID],
+                    "requestBody": json_body(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "window": {"type": "integer", "description": "window id"},
+                                "service": {"type": "integer"},
+                            },
+                        }
+                    ),
+                    "responses": {
+                        "200": json_content(ref("Ticket")),
+                        "422": PROBLEM,
+                        **STAFF_ERRORS,
+                    },
+                }
+            },
+            "/tickets/{id}/complete": {
+                "post": {
+                    "summary": "Complete a served ticket and record its case",
+                    "security": STAFF,
+                    "parameters": [ID],
+                    "requestBody": json_body(
+                        {
+                            "type": "object",
+                            "required": ["outcome"],
+                            "properties": {
+                                "outcome": {
+                                    "enum": ["completed", "documents_missing", "not_accepted"]
+                                },
+                                "notes": {"type": "string", "maxLength": 2000},
+                                "applicant_name": {
+                                    "type": "string",
+                                    "description": "required when the item needs the "
+                                    "applicant and no booking gave it",
+                                },
+                                "applicant_phone": {
+                                    "type": "string",
+                                    "description": "mainland mobile number; required as above",
+                                },
+                            },
+                        }
+                    ),
+                    "responses": {
+                        "200": json_content(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "ticket": ref("Ticket"),
+                                    "case": {
+                                        "type": "object",
+                                        "properties": {
+                                            "number": {"type": "string"},
+                                            "case_type": {"type": "string"},
+                                            "outcome": {"type": "string"},
+                                        },
+                                    },
+                                },
+                            }
+                        ),
+                        "422": PROBLEM,
+                        **STAFF_ERRORS,
+                    },
+                }
+            },
             "/windows/{id}/queue/{ticket_id}/priority": {
                 "post": {
                     "summary": "Move a ticket waiting for this window into the priority lane",
@@ -193,31 +312,6 @@ def document_desk_api() -> None:
                     },
                 }
             },
-            "/tickets/{token}/evaluation": {
-                "post": {
-                    "summary": "Rate the closed case of a ticket (好差评), once",
-                    "description": "rating 5 (very satisfied) … 1 (very dissatisfied); a "
-                    "comment is required for 1 and 2.",
-                    "parameters": [TOKEN],
-                    "requestBody": json_body(
-                        {
-                            "type": "object",
-                            "required": ["rating"],
-                            "properties": {
-                                "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-                                "comment": {"type": "string", "maxLength": 500},
-                            },
-                        }
-                    ),
-                    "responses": {
-                        "201": json_content(ref("Evaluation"), "The rating, recorded"),
-                        "400": PROBLEM,
-                        "404": PROBLEM,
-                        "409": PROBLEM,
-                        "422": PROBLEM,
-                    },
-                }
-            },
         },
-        {"DeskWindow": DESK_WINDOW, "DeskState": DESK_STATE, "Evaluation": EVALUATION},
+        {"DeskWindow": DESK_WINDOW, "DeskState": DESK_STATE, "WindowState": WINDOW_STATE},
     )

@@ -25,7 +25,7 @@ from ..queueing import services as queue
 from ..queueing.models import Case, EventKind, Outcome, Ticket, TicketEvent, TicketState
 from ..validators import PersonalDataError, clean_mobile, clean_name
 from ..windows.models import Window, WindowState
-from ..windows.permissions import can_sign_on
+from .permissions import can_sign_on
 
 #: how many of today's no-shows the desk lists
 NO_SHOW_LIST_LIMIT = 10
@@ -333,25 +333,6 @@ def complete_at_desk(
 
 
 # --- requeue and priority -------------------------------------------------------------------
-
-
-def requeue_missed_ticket(center: Center, number: str, *, now: datetime) -> Ticket:
-    """Put today's no-show ``number`` (e.g. "B017") back in the queue: the kiosk's way.
-
-    :raises NotFound: when the center issued no such ticket today.
-    :raises InvalidTransition: unless a no-show not requeued before and still in time.
-    """
-    number = "".join(number.split()).upper()
-    ticket = db.session.scalar(
-        select(Ticket).where(
-            Ticket.center_id == center.id,
-            Ticket.service_date == local_date(now, center.timezone),
-            Ticket.number == number,
-        )
-    )
-    if ticket is None:
-        raise NotFound(_("No ticket %(number)s was issued here today.", number=number))
-    return queue.requeue_ticket(ticket, now=now)
 
 
 def window_could_call(window: Window, ticket: Ticket) -> bool:

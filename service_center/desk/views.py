@@ -15,8 +15,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ..auth.decorators import role_required
 from ..auth.models import Role
-from ..auth.views import role_required
 from ..catalogue.models import ServiceItem
 from ..catalogue.services import group_by_case_type
 from ..clock import now_utc
@@ -25,27 +25,13 @@ from ..errors import DomainError
 from ..queueing import services as queue
 from ..queueing.models import Outcome, Ticket
 from ..windows.models import Window, WindowState
-from ..windows.permissions import can_act_on_ticket, can_operate_window, can_sign_on
-from . import services
+from . import access, services
 from .forms import OUTCOME_LABELS, ActionForm, CaseCompletionForm, TicketTransferForm
+from .permissions import can_operate_window, can_sign_on
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 desk_staff = role_required(Role.CLERK, Role.SUPERVISOR)
-
-
-def _window(window_id: int) -> Window:
-    window = db.get_or_404(Window, window_id)
-    if not can_operate_window(current_user, window):
-        abort(403)
-    return window
-
-
-def _ticket(window: Window, ticket_id: int) -> Ticket:
-    ticket = db.get_or_404(Ticket, ticket_id)
-    if ticket.center_id != window.center_id or not can_act_on_ticket(current_user, ticket):
-        abort(403)
-    return ticket
 
 
 def _back(window: Window) -> Response:
@@ -98,7 +84,7 @@ def sign_on(window_id: int) -> Response:
 @bp.post("/<int:window_id>/sign-off")
 @desk_staff
 def sign_off(window_id: int) -> Response:
-    window = _window(window_id)
+    window = access.operable_window(window_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -165,7 +151,7 @@ def _render(
 @bp.post("/<int:window_id>/call-next")
 @desk_staff
 def call_next(window_id: int) -> Response:
-    window = _window(window_id)
+    window = access.operable_window(window_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -179,7 +165,7 @@ def call_next(window_id: int) -> Response:
 
 
 def _set_state(window_id: int, state: WindowState, message: str) -> Response:
-    window = _window(window_id)
+    window = access.operable_window(window_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -218,8 +204,8 @@ TICKET_ACTIONS: dict[str, tuple[Callable[..., Ticket], Any]] = {
 @bp.post("/<int:window_id>/tickets/<int:ticket_id>/<any(recall, start, 'no-show', requeue):action>")
 @desk_staff
 def ticket_action(window_id: int, ticket_id: int, action: str) -> Response:
-    window = _window(window_id)
-    ticket = _ticket(window, ticket_id)
+    window = access.operable_window(window_id)
+    ticket = access.actionable_ticket(ticket_id, window)
     if not ActionForm().validate_on_submit():
         abort(400)
     perform, message = TICKET_ACTIONS[action]
@@ -236,8 +222,8 @@ def ticket_action(window_id: int, ticket_id: int, action: str) -> Response:
 @bp.post("/<int:window_id>/tickets/<int:ticket_id>/complete")
 @desk_staff
 def complete(window_id: int, ticket_id: int) -> Any:
-    window = _window(window_id)
-    ticket = _ticket(window, ticket_id)
+    window = access.operable_window(window_id)
+    ticket = access.actionable_ticket(ticket_id, window)
     form = CaseCompletionForm()
     if not form.validate_on_submit():
         return _render(window, complete_form=form, status=422)
@@ -269,8 +255,8 @@ def complete(window_id: int, ticket_id: int) -> Any:
 @bp.post("/<int:window_id>/tickets/<int:ticket_id>/transfer")
 @desk_staff
 def transfer(window_id: int, ticket_id: int) -> Any:
-    window = _window(window_id)
-    ticket = _ticket(window, ticket_id)
+    window = access.operable_window(window_id)
+    ticket = access.actionable_ticket(ticket_id, window)
     form = TicketTransferForm()
     if not form.validate_on_submit():
         abort(400)
@@ -297,10 +283,8 @@ def transfer(window_id: int, ticket_id: int) -> Any:
 @bp.post("/<int:window_id>/tickets/<int:ticket_id>/priority")
 @desk_staff
 def priority(window_id: int, ticket_id: int) -> Response:
-    window = _window(window_id)
-    ticket = db.get_or_404(Ticket, ticket_id)
-    if ticket.center_id != window.center_id:
-        abort(404)
+    window = access.operable_window(window_id)
+    ticket = access.waiting_ticket_of(window, ticket_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:

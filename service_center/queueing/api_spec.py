@@ -1,8 +1,19 @@
-"""OpenAPI description of the ticket and window-clerk endpoints."""
+"""OpenAPI description of what residents and kiosks call: tickets and their rating."""
 
 from __future__ import annotations
 
-from ..api.spec import ID, PROBLEM, STAFF, TOKEN, array_of, document, json_body, json_content, ref
+from ..api.spec import PROBLEM, TOKEN, document, json_body, json_content, ref
+
+EVALUATION = {
+    "type": "object",
+    "required": ["rating", "comment", "rated_at"],
+    "properties": {
+        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+        "comment": {"type": "string"},
+        "rated_at": {"type": "string", "format": "date-time"},
+    },
+}
+
 
 TICKET = {
     "type": "object",
@@ -26,41 +37,6 @@ TICKET = {
         "window": {"type": ["integer", "null"], "description": "window number when called"},
     },
 }
-
-WINDOW_STATE = {
-    "type": "object",
-    "required": ["id", "number", "status"],
-    "properties": {
-        "id": {"type": "integer"},
-        "number": {"type": "integer"},
-        "name": {"type": "string"},
-        "status": {"enum": ["open", "paused", "closed"]},
-    },
-}
-
-STAFF_ERRORS = {"401": PROBLEM, "403": PROBLEM, "404": PROBLEM, "409": PROBLEM}
-
-
-def _ticket_action(summary: str) -> dict:
-    return {
-        "post": {
-            "summary": summary,
-            "security": STAFF,
-            "parameters": [ID],
-            "responses": {"200": json_content(ref("Ticket")), **STAFF_ERRORS},
-        }
-    }
-
-
-def _window_action(summary: str) -> dict:
-    return {
-        "post": {
-            "summary": summary,
-            "security": STAFF,
-            "parameters": [ID],
-            "responses": {"200": json_content(ref("WindowState")), **STAFF_ERRORS},
-        }
-    }
 
 
 def document_queue_api() -> None:
@@ -97,102 +73,31 @@ def document_queue_api() -> None:
                     "responses": {"200": json_content(ref("Ticket")), "404": PROBLEM},
                 }
             },
-            "/windows/{id}/open": _window_action("Open a window for calls"),
-            "/windows/{id}/pause": _window_action("Pause a window (no calls)"),
-            "/windows/{id}/close": _window_action("Close a window"),
-            "/windows/{id}/call-next": {
+            "/tickets/{token}/evaluation": {
                 "post": {
-                    "summary": "Call the next ticket to this window (exactly once)",
-                    "security": STAFF,
-                    "parameters": [ID],
-                    "responses": {
-                        "200": json_content(ref("Ticket")),
-                        "204": {"description": "Nobody is waiting for this window"},
-                        **STAFF_ERRORS,
-                    },
-                }
-            },
-            "/windows/{id}/queue": {
-                "get": {
-                    "summary": "The window's queue in the order call-next takes it",
-                    "security": STAFF,
-                    "parameters": [ID],
-                    "responses": {"200": json_content(array_of("Ticket")), **STAFF_ERRORS},
-                }
-            },
-            "/tickets/{id}/recall": _ticket_action("Announce a called ticket again"),
-            "/tickets/{id}/start": _ticket_action("Start serving a called ticket"),
-            "/tickets/{id}/no-show": _ticket_action("Mark a called ticket no-show (过号)"),
-            "/tickets/{id}/requeue": _ticket_action("Put a no-show back in the queue once"),
-            "/tickets/{id}/transfer": {
-                "post": {
-                    "summary": "Transfer to another window or item; waits again, keeps its time",
-                    "security": STAFF,
-                    "parameters": [ID],
+                    "summary": "Rate the closed case of a ticket (好差评), once",
+                    "description": "rating 5 (very satisfied) … 1 (very dissatisfied); a "
+                    "comment is required for 1 and 2.",
+                    "parameters": [TOKEN],
                     "requestBody": json_body(
                         {
                             "type": "object",
+                            "required": ["rating"],
                             "properties": {
-                                "window": {"type": "integer", "description": "window id"},
-                                "service": {"type": "integer"},
+                                "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                                "comment": {"type": "string", "maxLength": 500},
                             },
                         }
                     ),
                     "responses": {
-                        "200": json_content(ref("Ticket")),
+                        "201": json_content(ref("Evaluation"), "The rating, recorded"),
+                        "400": PROBLEM,
+                        "404": PROBLEM,
+                        "409": PROBLEM,
                         "422": PROBLEM,
-                        **STAFF_ERRORS,
-                    },
-                }
-            },
-            "/tickets/{id}/complete": {
-                "post": {
-                    "summary": "Complete a served ticket and record its case",
-                    "security": STAFF,
-                    "parameters": [ID],
-                    "requestBody": json_body(
-                        {
-                            "type": "object",
-                            "required": ["outcome"],
-                            "properties": {
-                                "outcome": {
-                                    "enum": ["completed", "documents_missing", "not_accepted"]
-                                },
-                                "notes": {"type": "string", "maxLength": 2000},
-                                "applicant_name": {
-                                    "type": "string",
-                                    "description": "required when the item needs the "
-                                    "applicant and no booking gave it",
-                                },
-                                "applicant_phone": {
-                                    "type": "string",
-                                    "description": "mainland mobile number; required as above",
-                                },
-                            },
-                        }
-                    ),
-                    "responses": {
-                        "200": json_content(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "ticket": ref("Ticket"),
-                                    "case": {
-                                        "type": "object",
-                                        "properties": {
-                                            "number": {"type": "string"},
-                                            "case_type": {"type": "string"},
-                                            "outcome": {"type": "string"},
-                                        },
-                                    },
-                                },
-                            }
-                        ),
-                        "422": PROBLEM,
-                        **STAFF_ERRORS,
                     },
                 }
             },
         },
-        {"Ticket": TICKET, "WindowState": WINDOW_STATE},
+        {"Ticket": TICKET, "Evaluation": EVALUATION},
     )

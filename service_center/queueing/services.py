@@ -643,6 +643,26 @@ def requeue_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) 
     return ticket
 
 
+def requeue_missed_ticket(center: Center, number: str, *, now: datetime) -> Ticket:
+    """Put today's no-show ``number`` (e.g. "B017") back in the queue: the kiosk's way.
+
+    :raises NotFound: when the center issued no such ticket today.
+    :raises InvalidTransition: unless a no-show not requeued before and still in time.
+    """
+    number = "".join(number.split()).upper()
+    ticket = db.session.scalar(
+        select(Ticket).where(
+            Ticket.center_id == center.id,
+            Ticket.service_date == local_date(now, center.timezone),
+            Ticket.number == number,
+        )
+    )
+    if ticket is None:
+        raise NotFound(_("No ticket %(number)s was issued here today.", number=number))
+    return requeue_ticket(ticket, now=now)
+
+
+
 # --- windows --------------------------------------------------------------------------------
 
 

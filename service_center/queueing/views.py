@@ -88,33 +88,6 @@ def take_ticket(code: str) -> Any:
     return redirect(url_for("queueing.printed_ticket", code=code, token=ticket.token))
 
 
-@bp.post("/kiosk/<code>/check-in")
-def check_in(code: str) -> Any:
-    """Turn a booking into a ticket (the booking area decides whether it is on time).
-
-    A resident who is too late is offered a walk-in ticket for the same item.
-    """
-    center = _center_or_404(code)
-    form = KioskCheckInForm()
-    if not form.validate_on_submit():
-        flash(_("Enter your booking code."), "error")
-        return redirect(url_for("queueing.kiosk", code=code))
-    from ..booking import services as booking
-
-    try:
-        ticket = booking.check_in(form.code.data.strip().upper(), now=now_utc(), center=center)
-    except booking.CheckInTooLate as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-        return redirect(url_for("queueing.kiosk", code=code, walk_in=exc.service_id))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("queueing.kiosk", code=code))
-    db.session.commit()
-    return redirect(url_for("queueing.printed_ticket", code=code, token=ticket.token))
-
-
 @bp.get("/kiosk/<code>/tickets/<token>")
 def printed_ticket(code: str, token: str) -> str:
     """The ticket as printed on the 80 mm receipt printer (and shown on the kiosk)."""
@@ -184,11 +157,9 @@ def requeue_missed(code: str) -> Any:
     if not form.validate_on_submit():
         flash(_("Enter your ticket number, e.g. B017."), "error")
         return redirect(url_for("queueing.kiosk", code=code, _anchor="requeue"))
-    from ..desk import services as desk
-
     now = now_utc()
     try:
-        ticket = desk.requeue_missed_ticket(center, form.number.data, now=now)
+        ticket = services.requeue_missed_ticket(center, form.number.data, now=now)
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -18,8 +18,8 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..auth.decorators import role_required
 from ..auth.models import Role
-from ..auth.views import role_required
 from ..catalogue.services import list_case_types, list_centers
 from ..clock import now_utc
 from ..errors import Invalid

@@ -7,8 +7,8 @@ from flask import abort, jsonify
 from sqlalchemy import func, select
 
 from service_center.api import json_body
+from service_center.auth.decorators import role_required
 from service_center.auth.models import Role
-from service_center.auth.views import role_required
 from service_center.catalogue.models import Department
 from service_center.db import db
 

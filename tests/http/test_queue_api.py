@@ -1,4 +1,5 @@
-"""The ticket and window-clerk endpoints of /api/v1, including bad input."""
+"""The ticket endpoints (queueing) and the window-clerk endpoints (desk) of /api/v1, with bad
+input."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from tests.fixtures.queueing import OPENING_MORNING
 @pytest.fixture(autouse=True)
 def frozen_morning(client):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with patch("service_center.queueing.api.now_utc", return_value=OPENING_MORNING):
+    with (
+        patch("service_center.queueing.api.now_utc", return_value=OPENING_MORNING),
+        patch("service_center.desk.api.now_utc", return_value=OPENING_MORNING),
+    ):
         yield
 
 

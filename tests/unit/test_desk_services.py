@@ -216,24 +216,24 @@ def test_the_kiosk_requeues_todays_no_show_by_number_behind_those_waiting(
     world, clock, issue, missed
 ):
     later = issue(world.items.licence)
-    ticket = desk.requeue_missed_ticket(world.center, " b001 ", now=clock.advance(minutes=5))
+    ticket = queue.requeue_missed_ticket(world.center, " b001 ", now=clock.advance(minutes=5))
     db.session.commit()
     assert (ticket.state, ticket.is_requeued) == (TicketState.WAITING, True)
     order = queue.window_queue(world.windows.business, now=clock.now)
     assert [t.number for t in order] == [later.number, "B001"]
     with pytest.raises(queue.InvalidTransition):
-        desk.requeue_missed_ticket(world.center, "B001", now=clock.now)
+        queue.requeue_missed_ticket(world.center, "B001", now=clock.now)
 
 
 def test_requeue_by_number_refuses_unknown_late_and_other_days(world, clock, missed):
     with pytest.raises(NotFound, match="B999"):
-        desk.requeue_missed_ticket(world.center, "B999", now=clock.now)
+        queue.requeue_missed_ticket(world.center, "B999", now=clock.now)
     with pytest.raises(NotFound):
-        desk.requeue_missed_ticket(world.other, "B001", now=clock.now)
+        queue.requeue_missed_ticket(world.other, "B001", now=clock.now)
     with pytest.raises(NotFound):
-        desk.requeue_missed_ticket(world.center, "B001", now=clock.now + timedelta(days=1))
+        queue.requeue_missed_ticket(world.center, "B001", now=clock.now + timedelta(days=1))
     with pytest.raises(queue.InvalidTransition, match="more than 30 minutes ago"):
-        desk.requeue_missed_ticket(world.center, "B001", now=clock.now + timedelta(minutes=31))
+        queue.requeue_missed_ticket(world.center, "B001", now=clock.now + timedelta(minutes=31))
     assert not desk.can_requeue(missed, now=clock.now + timedelta(minutes=31))
     assert desk.can_requeue(missed, now=clock.now + timedelta(minutes=29))
 

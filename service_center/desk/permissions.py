@@ -14,7 +14,7 @@ from ..auth.models import Role
 if TYPE_CHECKING:
     from ..auth.models import User
     from ..queueing.models import Ticket
-    from .models import Window
+    from ..windows.models import Window
 
 
 def _works_at(user: User, center_id: int) -> bool:

@@ -1,0 +1,43 @@
+"""The JSON shape of a ticket, as the residents' and the clerks' API both answer it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..clock import now_utc, to_local
+from . import services
+from .models import Ticket
+
+
+def _iso(moment: datetime | None, timezone: str) -> str | None:
+    return to_local(moment, timezone).isoformat(timespec="seconds") if moment else None
+
+
+def ticket_json(
+    ticket: Ticket, *, now: datetime | None = None, position: bool = True
+) -> dict[str, Any]:
+    """The API shape of a ticket (public: no personal data)."""
+    now = now or now_utc()
+    tz = ticket.center.timezone
+    data: dict[str, Any] = {
+        "id": ticket.id,
+        "token": ticket.token,
+        "number": ticket.number,
+        "center": ticket.center.code,
+        "service": ticket.service_item_id,
+        "service_name": ticket.service_item.name,
+        "case_type": ticket.case_type.code,
+        "status": ticket.state.value,
+        "priority": ticket.is_priority,
+        "booked": ticket.is_booked,
+        "issued_at": _iso(ticket.issued_dt, tz),
+        "called_at": _iso(ticket.called_dt, tz),
+        "call_count": ticket.call_count,
+        "window": ticket.window.number if ticket.window is not None and ticket.is_current else None,
+    }
+    if position:
+        where = services.queue_position(ticket, now=now)
+        data["position"] = where.ahead
+        data["estimated_wait_minutes"] = where.estimated_wait_minutes
+    return data
