@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from service_center import create_app
 from service_center.catalogue.models import ServiceItem
 from service_center.db import db
+from service_center.errors import DomainError
 from service_center.queueing import services
 from service_center.queueing.models import Outcome
 from service_center.windows.models import Window
@@ -29,7 +30,7 @@ def _retrying(action, attempts: int = 20):
     for attempt in range(attempts):
         try:
             return action()
-        except services.DomainError:
+        except DomainError:
             db.session.rollback()
             raise
         except Exception as exc:  # OperationalError: database is locked / serialization

@@ -163,9 +163,7 @@ def _center_and_item(
 
 @bp.get("/centers/<code>/slots")
 def list_slots(code: str) -> Any:
-    from ..catalogue.services import get_center
-
-    center = get_center(code)
+    center = catalogue.get_center(code)
     errors: Errors = {}
     item = _item(center, _service_id(request.args.get("service"), errors), errors)
     day = _date(request.args, "date", errors)

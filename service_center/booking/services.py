@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..catalogue.models import Center, ServiceItem
 from ..db import db, is_postgresql, write_transaction
 from ..errors import Conflict, Invalid, NotFound
+from ..queueing.services import issue_ticket
 from ..validators import PersonalDataError, clean_id_number, clean_mobile, clean_name
 from .availability import HOLDING, check_bookable_item, check_slot, local_now
 from .codes import new_booking_code, normalize_code
@@ -408,8 +409,6 @@ def check_in(appointment_code: str, *, now: datetime, center: Center | None = No
         day or too early.
     :raises CheckInTooLate: when the window has closed (a walk-in ticket is the way).
     """
-    from ..queueing.services import issue_ticket
-
     appointment = get_by_code(appointment_code)
     if appointment is None:
         raise NotFound(_("No booking has this code. Please check it and try again."))

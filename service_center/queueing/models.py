@@ -6,6 +6,8 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..catalogue.models import CalendarRow
 from ..db import UTCDateTime, db, str_enum
+from ..errors import Conflict
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -80,6 +83,43 @@ class WalkInCap(CalendarRow, db.Model):
     daily_cap: Mapped[int]
 
     __table_args__ = (CheckConstraint("daily_cap >= 0", name="cap_nonnegative"),)
+
+
+class InvalidTransition(Conflict):
+    default_message = _l("This action does not fit the ticket's status.")
+
+
+#: the one table of allowed moves: action → the states a ticket may take it from (the
+#: ``Ticket.mark_*`` transitions check it; call-next picks waiting tickets in SQL)
+ALLOWED: dict[str, tuple[TicketState, ...]] = {
+    "call": (TicketState.WAITING,),
+    "recall": (TicketState.CALLED,),
+    "start": (TicketState.CALLED,),
+    "no_show": (TicketState.CALLED,),
+    "transfer": (TicketState.CALLED, TicketState.SERVING),
+    "complete": (TicketState.SERVING,),
+    "cancel": (TicketState.WAITING,),
+    "requeue": (TicketState.NO_SHOW,),
+}
+
+STATE_LABELS = {
+    TicketState.WAITING: _l("waiting"),
+    TicketState.CALLED: _l("called"),
+    TicketState.SERVING: _l("being served"),
+    TicketState.DONE: _l("done"),
+    TicketState.NO_SHOW: _l("a no-show"),
+    TicketState.CANCELLED: _l("cancelled"),
+}
+
+ACTION_LABELS = {
+    "recall": _l("recalled"),
+    "start": _l("started"),
+    "no_show": _l("marked no-show"),
+    "transfer": _l("transferred"),
+    "complete": _l("completed"),
+    "cancel": _l("cancelled"),
+    "requeue": _l("put back in the queue"),
+}
 
 
 class Ticket(db.Model):
@@ -147,6 +187,81 @@ class Ticket(db.Model):
     @property
     def is_current(self) -> bool:
         return self.state in (TicketState.CALLED, TicketState.SERVING)
+
+    def can(self, action: str) -> bool:
+        """Tell whether ``action`` fits the ticket's status (``ALLOWED``)."""
+        return self.state in ALLOWED[action]
+
+    def require(self, action: str) -> None:
+        """:raises InvalidTransition: unless ``action`` fits the ticket's status."""
+        if not self.can(action):
+            raise InvalidTransition(
+                _(
+                    "Ticket %(number)s is %(state)s; it cannot be %(action)s.",
+                    number=self.number,
+                    state=STATE_LABELS[self.state],
+                    action=ACTION_LABELS[action],
+                )
+            )
+
+    def mark_called(self, window_id: int, now: datetime) -> None:
+        """Call the ticket to the window ``window_id`` (its first call is kept)."""
+        self.require("call")
+        self.state = TicketState.CALLED
+        self.window_id = window_id
+        self.transfer_window_id = None
+        self.call_count += 1
+        self.called_dt = now
+        if self.first_called_dt is None:
+            self.first_called_dt = now
+
+    def mark_recalled(self, now: datetime) -> None:
+        self.require("recall")
+        self.call_count += 1
+        self.called_dt = now
+
+    def mark_started(self, now: datetime) -> None:
+        self.require("start")
+        self.state = TicketState.SERVING
+        self.started_dt = now
+
+    def mark_no_show(self, now: datetime) -> None:
+        self.require("no_show")
+        self.state = TicketState.NO_SHOW
+        self.finished_dt = now
+
+    def mark_transferred(
+        self, now: datetime, *, window_id: int | None, item: ServiceItem | None
+    ) -> None:
+        """Wait again, keeping the place in time: for the window ``window_id`` alone (called
+        there first) or for every window handling the ticket's (new) ``item``."""
+        self.require("transfer")
+        if item is not None:
+            self.service_item = item
+            self.case_type = item.case_type
+        self.state = TicketState.WAITING
+        self.window_id = None
+        self.started_dt = None
+        self.transfer_window_id = window_id
+
+    def mark_done(self, now: datetime) -> None:
+        self.require("complete")
+        self.state = TicketState.DONE
+        self.finished_dt = now
+
+    def mark_cancelled(self, now: datetime) -> None:
+        self.require("cancel")
+        self.state = TicketState.CANCELLED
+        self.finished_dt = now
+
+    def mark_requeued(self, now: datetime) -> None:
+        """Wait again once, behind everyone waiting now."""
+        self.require("requeue")
+        self.state = TicketState.WAITING
+        self.is_requeued = True
+        self.queued_dt = now
+        self.window_id = None
+        self.finished_dt = None
 
     def __repr__(self) -> str:
         return f"<Ticket {self.number} {self.state}>"

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from service_center.db import db
 from service_center.queueing import services as queue
-from service_center.queueing.models import Case, TicketEvent
+from service_center.queueing.models import Case, Outcome, TicketEvent
 
 EN = {"Accept-Language": "en"}
 
@@ -74,7 +74,7 @@ def test_an_action_that_does_not_fit_is_409_and_writes_nothing(
     if state in ("serving", "done"):
         queue.start_ticket(ticket, now=clock.now)
     if state == "done":
-        queue.complete_ticket(ticket, now=clock.now, outcome=queue.Outcome.COMPLETED)
+        queue.complete_ticket(ticket, now=clock.now, outcome=Outcome.COMPLETED)
     db.session.commit()
     if body and "window" in body:
         body = {"window": world.windows.comprehensive.id}

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from service_center.db import db
 from service_center.queueing import services
-from service_center.queueing.models import Outcome, TicketState
+from service_center.queueing.models import Outcome, Ticket, TicketState
+from service_center.windows.models import WindowState
 
 #: minute of arrival → minutes the service then takes (the item's default is 10)
 ARRIVALS = [
@@ -29,7 +30,7 @@ def test_estimates_on_a_scripted_morning_are_within_two_minutes_on_average(world
     """Two windows serve one item with varied service times: measured error 1.25 min, worst 3."""
     windows = [world.windows.business, world.windows.mixed]
     for window in windows:
-        services.set_window_state(window, services.WindowState.OPEN, now=clock.now)
+        services.set_window_state(window, WindowState.OPEN, now=clock.now)
     db.session.commit()
     start = clock.now
     estimates, serving, pending = {}, {}, list(ARRIVALS)
@@ -57,7 +58,7 @@ def test_estimates_on_a_scripted_morning_are_within_two_minutes_on_average(world
                     continue
                 serving[window.id] = services.start_ticket(ticket, now=now)
                 db.session.commit()
-    tickets = [db.session.get(services.Ticket, tid) for tid in estimates]
+    tickets = [db.session.get(Ticket, tid) for tid in estimates]
     assert all(t.state is TicketState.DONE for t in tickets)
     errors = [
         abs(estimates[t.id] - (t.first_called_dt - t.issued_dt).total_seconds() / 60)

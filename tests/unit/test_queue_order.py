@@ -8,7 +8,7 @@ import pytest
 
 from service_center.db import db
 from service_center.queueing import services
-from service_center.queueing.models import TicketState
+from service_center.queueing.models import Outcome, TicketState
 
 
 def numbers(tickets):
@@ -94,7 +94,7 @@ def test_call_next_order_truth_table(world, open_windows, clock, arrivals, expec
         ticket = services.call_next_ticket(window, now=now)
         called.append(labels[ticket.id])
         services.start_ticket(ticket, now=now)
-        services.complete_ticket(ticket, now=now, outcome=services.Outcome.COMPLETED)
+        services.complete_ticket(ticket, now=now, outcome=Outcome.COMPLETED)
         db.session.commit()
     assert called == expected
 
@@ -153,7 +153,7 @@ def test_requeued_no_show_goes_behind_those_waiting(world, open_windows, issue, 
     services.complete_ticket(
         services.start_ticket(services.call_next_ticket(w.business, now=clock.now), now=clock.now),
         now=clock.now,
-        outcome=services.Outcome.COMPLETED,
+        outcome=Outcome.COMPLETED,
     )
     assert services.call_next_ticket(w.business, now=clock.now).id == missed.id
     services.mark_no_show(missed, now=clock.now)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from service_center.db import db
 from service_center.queueing import services
 from service_center.queueing.models import Case, EventKind, Outcome, TicketEvent, TicketState
+from service_center.windows.models import WindowState
 
 STATES = ["waiting", "called", "serving", "done", "no_show", "cancelled"]
 ACTIONS = ["recall", "start", "no_show", "transfer", "complete", "cancel", "requeue"]
@@ -97,7 +98,7 @@ def test_call_next_refuses_while_the_window_holds_a_ticket(world, open_windows, 
 
 def test_paused_window_is_not_called_to(world, open_windows, issue, clock):
     issue(world.items.licence)
-    services.set_window_state(world.windows.business, services.WindowState.PAUSED, now=clock.now)
+    services.set_window_state(world.windows.business, WindowState.PAUSED, now=clock.now)
     db.session.commit()
     with pytest.raises(services.WindowNotOpen):
         services.call_next_ticket(world.windows.business, now=clock.now)

@@ -1,0 +1,139 @@
+"""Issuing tickets: walk-ins in opening hours and under the daily caps, bookings checked in;
+finding a ticket by the token of its QR code."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
+
+from ..catalogue import calendar, calendar_rows
+from ..catalogue.models import Center, ServiceItem
+from ..clock import local_date
+from ..db import db, write_transaction
+from ..errors import Conflict, NotFound
+from .events import record_event
+from .models import EventKind, Ticket, TicketState, WalkInCap
+from .numbering import new_token, next_daily_value
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..booking.models import Appointment
+
+
+class CenterClosed(Conflict):
+    default_message = _l("The center is not taking walk-in tickets now.")
+
+
+class WalkInCapReached(Conflict):
+    default_message = _l("Today's walk-in tickets for this case type have all been issued.")
+
+
+def issue_ticket(
+    center: Center,
+    item: ServiceItem,
+    *,
+    now: datetime,
+    priority: bool = False,
+    booked: bool = False,
+    appointment: Appointment | None = None,
+    applicant_name: str | None = None,
+    applicant_phone: str | None = None,
+    actor: User | None = None,
+) -> Ticket:
+    """Issue a ticket for ``item`` and put it in the queue of the windows that handle it.
+
+    Walk-ins are taken only while the center is open and under its daily cap per case type;
+    a booking checked in on time (``booked``) is let in before opening too.
+
+    :raises NotFound: when the item is not one of the center's active items.
+    :raises CenterClosed: outside opening hours or on a closed day (walk-ins).
+    :raises WalkInCapReached: when the day's walk-in tickets of the case type are gone.
+    """
+    write_transaction(keep_loaded=True)  # decided under the lock: the counters, the ticket
+    if item.center_id != center.id or not item.is_active:
+        raise NotFound(_("This center offers no such service item."), field="service")
+    if not booked and not calendar.is_open_at(center, now):
+        raise CenterClosed(_closed_message(center, now))
+    day = local_date(now, center.timezone)
+    prefix = item.case_type.prefix
+    if not booked:
+        cap = walk_in_caps(center).get(item.case_type_id)
+        if cap is not None and next_daily_value(center.id, day, f"walkin:{prefix}") > cap:
+            raise WalkInCapReached()
+    sequence = next_daily_value(center.id, day, prefix)
+    ticket = Ticket(
+        token=new_token(),
+        center=center,
+        service_date=day,
+        number=f"{prefix}{sequence:03d}",
+        service_item=item,
+        case_type_id=item.case_type_id,
+        state=TicketState.WAITING,
+        is_priority=priority,
+        is_booked=booked,
+        issued_dt=now,
+        queued_dt=now,
+        applicant_name=applicant_name,
+        applicant_phone=applicant_phone,
+    )
+    if appointment is not None:
+        ticket.appointment = appointment
+    db.session.add(ticket)
+    db.session.flush()
+    record_event(ticket, EventKind.ISSUED, now, actor=actor, detail="booked" if booked else "")
+    return ticket
+
+
+def walk_in_caps(center: Center) -> Mapping[int, int]:
+    """Return the center's daily walk-in caps by case type id (kept per calendar version)."""
+    return calendar_rows.cached(center, "walk_in_caps", _load_walk_in_caps)
+
+
+def _load_walk_in_caps(center_id: int) -> Mapping[int, int]:
+    rows = db.session.execute(
+        select(WalkInCap.case_type_id, WalkInCap.daily_cap).where(WalkInCap.center_id == center_id)
+    )
+    return MappingProxyType({case_type_id: cap for case_type_id, cap in rows})
+
+
+def _closed_message(center: Center, now: datetime) -> str:
+    status = calendar.day_status(center, local_date(now, center.timezone))
+    if not status.is_open:
+        reason = f" ({status.reason})" if status.reason else ""
+        return _(
+            "The center is closed today%(reason)s; walk-in tickets are not issued.", reason=reason
+        )
+    periods = calendar.opening_periods(center, status.day)
+    hours = ", ".join(f"{a.strftime('%H:%M')}–{b.strftime('%H:%M')}" for a, b in periods)
+    return _("Walk-in tickets are issued during opening hours only: %(hours)s.", hours=hours)
+
+
+@functools.cache
+def _by_token():
+    # with the rows its page and its API answer show (one statement instead of four)
+    return (
+        select(Ticket)
+        .where(Ticket.token == bindparam("token"))
+        .options(
+            joinedload(Ticket.center), joinedload(Ticket.service_item), joinedload(Ticket.case_type)
+        )
+    )
+
+
+def get_ticket_by_token(token: str) -> Ticket:
+    """Return the ticket behind a QR token.
+
+    :raises NotFound: for an unknown token.
+    """
+    ticket = db.session.scalar(_by_token(), {"token": token})
+    if ticket is None:
+        raise NotFound(_("No ticket has this code."))
+    return ticket
