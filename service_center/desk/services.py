@@ -367,6 +367,8 @@ def grant_priority(
             _("Ticket %(number)s does not wait for this window.", number=ticket.number),
             field="ticket",
         )
+    if ticket.is_priority:  # granted already: the same answer, no second event
+        return ticket
     ticket.is_priority = True
     queue.record_event(ticket, EventKind.PRIORITISED, now, window=window, actor=actor)
     db.session.flush()

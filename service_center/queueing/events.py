@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..catalogue.models import ServiceItem
 from ..db import db
 from ..windows.models import Window
 from . import signals
@@ -22,10 +23,12 @@ def record_event(
     window: Window | None = None,
     actor: User | None = None,
     detail: str = "",
+    item: ServiceItem | None = None,
     **announce: object,
 ) -> TicketEvent:
     """Write the ticket's event and announce it (``signals``) inside the same transaction.
 
+    :param item: the item the ticket is issued for or transferred to (``service_item_id``).
     :param announce: more for the listeners (e.g. ``item_changed`` on a transfer).
     """
     event = TicketEvent(
@@ -36,6 +39,7 @@ def record_event(
         window_id=window.id if window is not None else None,
         actor_id=actor.id if actor is not None else None,
         detail=detail[:200],
+        service_item_id=item.id if item is not None else None,
     )
     db.session.add(event)
     signals.BY_KIND[kind].send(ticket, event=event, now=now, **announce)

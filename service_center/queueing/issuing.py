@@ -88,7 +88,9 @@ def issue_ticket(
         ticket.appointment = appointment
     db.session.add(ticket)
     db.session.flush()
-    record_event(ticket, EventKind.ISSUED, now, actor=actor, detail="booked" if booked else "")
+    record_event(
+        ticket, EventKind.ISSUED, now, actor=actor, detail="booked" if booked else "", item=item
+    )
     return ticket
 
 

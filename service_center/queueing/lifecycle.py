@@ -126,6 +126,7 @@ def transfer_ticket(
         window=from_window,
         actor=actor,
         detail=" ".join(detail),
+        item=item,
         item_changed=item is not None,
     )
     db.session.flush()

@@ -280,6 +280,9 @@ class TicketEvent(db.Model):
     window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     detail: Mapped[str] = mapped_column(String(200), default="")
+    #: the item the ticket waits for from this event on: set where it is chosen (issued) or
+    #: changed (a transfer to another item), so the events alone retell every count
+    service_item_id: Mapped[int | None] = mapped_column(ForeignKey("service_items.id"))
 
     ticket: Mapped[Ticket] = relationship()
     window: Mapped[Window | None] = relationship()

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterator
+from datetime import date
+from typing import Any
 from unittest.mock import patch
 
 import pytest
+from sqlalchemy import select
 
+from service_center.catalogue.models import CaseType, ServiceItem
+from service_center.clock import to_local
+from service_center.db import db
+from service_center.queueing.models import EventKind, TicketEvent
 from tests.fixtures.reports import attributes_in, figures_in
 
 #: what the supervisor of testtown must read for Friday 2026-11-27 (worked out by hand from
@@ -378,3 +386,73 @@ def test_live_floor_shows_the_hall_at_the_end_of_the_script(client, login_as, at
     assert shown["window-4-status"] == "Serving" and shown["window-4-ticket"].startswith("B005")
     assert [shown[f"window-{n}-waiting"] for n in (1, 2, 3, 4)] == ["1", "1", "0", "1"]
     assert '<meta http-equiv="refresh"' in html
+
+
+def rebuild_from_events(center_id: int, day: date, timezone: str) -> dict[str, Any]:
+    """Replay every event of the center (and only the events, with the catalogue's items for
+    their case types) into the figures of ``day`` that the daily report shows."""
+    case_type_of = dict(
+        db.session.execute(select(ServiceItem.id, CaseType.code).join(CaseType)).all()
+    )
+    tickets: dict[int, dict[str, Any]] = {}
+    cases: list[dict[str, Any]] = []
+    events = db.session.scalars(
+        select(TicketEvent).where(TicketEvent.center_id == center_id).order_by(TicketEvent.id)
+    )
+    for e in events:
+        t = tickets.setdefault(e.ticket_id, {"called": None, "started": None})
+        if e.service_item_id is not None:  # issued, or transferred to another item
+            t["item"] = e.service_item_id
+        if e.kind is EventKind.ISSUED:
+            t.update(issued=e.at_dt, booked=e.detail == "booked", state="waiting")
+        elif e.kind is EventKind.CALLED:
+            t["called"] = t["called"] or e.at_dt
+            t["state"] = "called"
+        elif e.kind is EventKind.STARTED:
+            t["started"] = e.at_dt
+        elif e.kind is EventKind.TRANSFERRED:
+            t["started"] = None
+        elif e.kind in (EventKind.NO_SHOW, EventKind.REQUEUED):
+            t["state"] = e.kind.value
+        elif e.kind is EventKind.COMPLETED:
+            t["state"] = "done"
+            cases.append(
+                {
+                    "day": to_local(e.at_dt, timezone).date(),
+                    "case_type": case_type_of[t["item"]],
+                    "wait": int((t["called"] - t["issued"]).total_seconds()),
+                    "service": int((e.at_dt - t["started"]).total_seconds()),
+                }
+            )
+    issued = [t for t in tickets.values() if to_local(t["issued"], timezone).date() == day]
+    todays = [c for c in cases if c["day"] == day]
+    by_type = Counter(c["case_type"] for c in todays)
+    return {
+        "cases": {code: by_type[code] for code in ("business", "investment", "livelihood")},
+        "cases_total": len(todays),
+        "tickets_issued": len(issued),
+        "tickets_booked": sum(t["booked"] for t in issued),
+        "no_shows": sum(t["state"] == "no_show" for t in issued),
+        "issued_business": sum(case_type_of[t["item"]] == "business" for t in issued),
+        "wait_mean": round(sum(c["wait"] for c in todays) / len(todays), 1),
+        "service_mean": round(sum(c["service"] for c in todays) / len(todays), 1),
+    }
+
+
+def test_the_events_alone_rebuild_the_daily_report(client, login_as, at_the_end):
+    """docs/architecture.md: every count can be recomputed from the ticket events."""
+    world = at_the_end.world
+    login_as(world.users.supervisor)
+    data = client.get("/api/v1/reports/daily?center=testtown&date=2026-11-27").get_json()
+    rebuilt = rebuild_from_events(world.center.id, date(2026, 11, 27), world.center.timezone)
+    assert rebuilt == {
+        "cases": data["cases"],
+        "cases_total": data["cases_total"],
+        "tickets_issued": data["tickets_issued"],
+        "tickets_booked": data["tickets_booked"],
+        "no_shows": data["no_shows"],
+        "issued_business": data["tickets"]["business"]["issued"],
+        "wait_mean": data["wait_seconds"]["mean"],
+        "service_mean": data["service_seconds"]["mean"],
+    }
+    assert rebuilt["cases_total"] == 10 and rebuilt["issued_business"] == 6  # T5 moved away

@@ -253,6 +253,20 @@ def test_priority_moves_a_waiting_ticket_to_the_head_of_the_queue(world, clock, 
     assert (event.kind, event.actor_id) == (EventKind.PRIORITISED, world.users.supervisor.id)
 
 
+def test_granting_priority_twice_writes_one_event_and_answers_the_same(world, clock, issue):
+    ticket = issue(world.items.licence)
+    supervisor = world.users.supervisor
+    first = desk.grant_priority(ticket, world.windows.business, now=clock.now, actor=supervisor)
+    db.session.commit()
+    again = desk.grant_priority(ticket, world.windows.business, now=clock.now, actor=supervisor)
+    db.session.commit()
+    assert again is first and again.is_priority
+    kinds = db.session.scalars(
+        select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    ).all()
+    assert kinds == [EventKind.ISSUED, EventKind.PRIORITISED]
+
+
 def test_priority_only_for_a_ticket_waiting_for_this_window(world, clock, issue, sign_on, serve):
     marriage = issue(world.items.marriage)
     with pytest.raises(Invalid, match="does not wait for this window"):
