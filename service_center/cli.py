@@ -13,6 +13,7 @@ from .auth.services import create_user, issue_api_token
 from .catalogue.models import Center
 from .clock import now_utc
 from .db import db
+from .demo.cli import seed_history_command
 from .demo.seed import seed_demo
 from .errors import DomainError
 
@@ -94,10 +95,12 @@ def issue_token_command(username: str, name: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, seed_demo_command, create_user_command, issue_token_command):
-        app.cli.add_command(command)
-
-    from .reports.cli import COMMANDS as report_commands  # `report daily|range`, `seed-history`
-
-    for command in report_commands:
+    """Add the set-up commands; each area adds its own (``flask report``, ``flask booking`` …)."""
+    for command in (
+        init_db_command,
+        seed_demo_command,
+        seed_history_command,
+        create_user_command,
+        issue_token_command,
+    ):
         app.cli.add_command(command)

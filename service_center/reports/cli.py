@@ -1,10 +1,10 @@
-"""``flask report daily|range`` (the figures in the terminal) and ``flask seed-history``."""
+"""``flask report daily|range|summarise``: the figures in the terminal, the nightly summaries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -14,18 +14,14 @@ from flask_babel import refresh
 
 from ..catalogue import services as catalogue
 from ..catalogue.models import Center
-from ..clock import local_date, now_utc
-from ..db import db
-from ..errors import DomainError, NotFound
-from . import history, series, services, summaries
+from ..clock import now_utc
+from ..errors import NotFound
+from . import series, services, summaries
 from .formatting import OUTCOME_LABELS, PERCENTILE_NOTE, case_type_sentence, format_duration
 from .formatting import format_number as one_decimal
 from .services import TOTALS_MAX_DAYS, Durations, Figures, Scope
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
-#: the most calendar days ``seed-history`` fills at once (50 years: a benchmark's 5 million
-#: cases at a hall's ~900 a working day span 22)
-HISTORY_MAX_DAYS = 18_263
 
 
 def _center(code: str) -> Center:
@@ -182,60 +178,3 @@ def summarise_command(center_code: str, since: datetime | None) -> None:
     with click.progressbar(length=max(0, (last - first).days + 1), label="Summarising") as bar:
         stored = summaries.summarise(scope, first, now=now, progress=bar.update)
     click.echo(f"{scope.code}: {stored} day and month summaries from {first.isoformat()}.")
-
-
-@click.command("seed-history")
-@click.option("--center", "center_code", required=True, help="Center code.")
-@click.option(
-    "--days",
-    type=click.IntRange(1, HISTORY_MAX_DAYS),
-    default=365,
-    show_default=True,
-    help="Calendar days back from --until (up to 50 years); only working days get cases.",
-)
-@click.option(
-    "--per-day",
-    type=click.IntRange(1, 100_000),
-    default=200,
-    show_default=True,
-    help="Cases per working day.",
-)
-@click.option("--until", type=_DAY, default=None, help="Last day (default yesterday).")
-@click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
-@with_appcontext
-def seed_history_command(
-    center_code: str, days: int, per_day: int, until: datetime | None, seed: int
-) -> None:
-    """Generate realistic past days of cases, tickets and ratings in bulk (benchmarks, demos).
-
-    Refuses (and adds nothing) when any of the days already has cases or tickets.
-    """
-    center = _center(center_code)
-    today = local_date(now_utc(), center.timezone)
-    last: date = until.date() if until else today - timedelta(days=1)
-    first = last - timedelta(days=days - 1)
-    try:
-        history.refuse_overlap(center, first, last)
-        plan = history.working_days(center, first, last)
-        with click.progressbar(length=len(plan), label="Seeding history") as bar:
-            result = history.seed_history(
-                center,
-                first=first,
-                last=last,
-                per_day=per_day,
-                today=today,
-                seed=seed,
-                progress=bar.update,
-            )
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    click.echo(
-        f"{center.code}: {result.cases} cases, {result.tickets} tickets, "
-        f"{result.evaluations} ratings on {len(result.days)} working days "
-        f"({first.isoformat()} – {last.isoformat()})."
-    )
-
-
-COMMANDS = (report_group, seed_history_command)

@@ -22,7 +22,8 @@ from ..db import db
 from ..queueing.models import Case, Evaluation, Outcome, Ticket, TicketState
 from ..windows.models import Window
 from . import summaries
-from .services import Durations, Scope, cases_in, tickets_in
+from .figures import Durations
+from .scope import Scope, cases_in, tickets_in
 
 # --- counts per case type: "since" totals and series ---------------------------------------
 

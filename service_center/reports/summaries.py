@@ -22,7 +22,7 @@ reports: it announces its changes (``queueing/signals.py``) and ``listeners.py``
   figure of the ticket's day (a completion records its case on the day of completion);
 * ``ticket_issued`` and ``case_recorded`` write on the day of their ``now``, which is only a
   closed day when a caller passes a moment of the past (scripts, tests);
-* ``reports.history.seed_history`` — fills whole past days (it calls ``forget`` itself).
+* ``demo.history.seed_history`` — fills whole past days (it calls ``forget`` itself).
 
 Races: storing re-reads the center's generation under its row lock (the write lock on SQLite)
 and stores nothing if it moved since the days were read, so a summary is never stored from
@@ -50,7 +50,8 @@ from ..catalogue.models import Center
 from ..db import db, holds_changes, insert_for, write_connection
 from ..queueing.models import Outcome
 from .models import ReportDay, ReportDayTimes, ReportGeneration
-from .services import Scope, StaleSummary, Tally, Times, tally_days
+from .scope import Scope
+from .tally import StaleSummary, Tally, Times, tally_days
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from ..auth.models import Role
 from ..catalogue.services import list_case_types, list_centers
 from ..clock import now_utc
 from ..errors import Invalid
+from . import cli, series, services
 from . import csv as report_csv
 from . import live as live_floor
-from . import series, services
 from .chart import colour, stacked_bars
 from .formatting import (
     OUTCOME_LABELS,
@@ -41,6 +41,8 @@ from .services import RANGE_MAX_DAYS, TOTALS_MAX_DAYS, Scope
 bp = Blueprint(
     "reports", __name__, url_prefix="/reports", static_folder="static", static_url_path="/static"
 )
+# ``flask report daily|range|summarise``: a group of its own name, not the blueprint's
+bp.record_once(lambda state: state.app.cli.add_command(cli.report_group))
 
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 #: the live floor reloads itself this often (seconds); no script needed

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from service_center.catalogue.calendar import day_status
 from service_center.catalogue.models import NoticeDay
 from service_center.db import db
-from service_center.reports import history
+from service_center.demo import history
 from tests.fixtures.booking import NO_LIMITS
 from tests.unit.test_holidays import NOTICE_2027
 

@@ -29,7 +29,10 @@ from tests.fixtures.queueing import OPENING_MORNING
 @pytest.fixture(autouse=True)
 def friday_morning():
     """The commands run on Friday 2026-11-27 at 10:00 in Shanghai."""
-    with patch("service_center.reports.cli.now_utc", return_value=OPENING_MORNING):
+    with (
+        patch("service_center.reports.cli.now_utc", return_value=OPENING_MORNING),
+        patch("service_center.demo.cli.now_utc", return_value=OPENING_MORNING),
+    ):
         yield
 
 
@@ -63,7 +66,7 @@ def test_seed_history_fills_working_days_only(runner, world):
 def test_seeding_in_several_batches_gives_each_case_its_own_ticket(runner, world):
     """Days written a few at a time (the next batch generated while one is written): no id
     handed out twice, every case on its ticket's day, the same days as in one batch."""
-    with patch("service_center.reports.history.BATCH_CASES", 40):  # two days a batch
+    with patch("service_center.demo.history.BATCH_CASES", 40):  # two days a batch
         result = seed(runner, "--days", "7", "--until", "2026-11-22")
     assert result.exit_code == 0, result.output
     assert "testtown: 100 cases, 105 tickets" in result.output

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from service_center.auth.services import issue_api_token
 from service_center.clock import local_date, now_utc
 from service_center.db import db
+from service_center.demo.history import seed_history
 from service_center.queueing.models import Case
-from service_center.reports.history import seed_history
 
 #: statements of one daily report at most, (SQLite, PostgreSQL): SQLite also sends its BEGIN
 BUDGET = (11, 10)

@@ -15,12 +15,12 @@ from sqlalchemy import func, select, update
 
 from service_center.clock import local_date, now_utc
 from service_center.db import db
+from service_center.demo.history import seed_history
 from service_center.queueing import services as queue
 from service_center.queueing.models import Case, Evaluation, Outcome, Ticket, TicketState
 from service_center.queueing.ratings import rate_case
 from service_center.reports import series
 from service_center.reports.api import figures_json
-from service_center.reports.history import seed_history
 from service_center.reports.models import ReportDay
 from service_center.reports.services import Scope, compute_figures
 from service_center.reports.summaries import _split

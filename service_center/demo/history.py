@@ -40,8 +40,8 @@ from ..catalogue.models import Center, ServiceItem
 from ..db import db, is_postgresql, write_transaction
 from ..errors import Conflict, Invalid
 from ..queueing.models import Case, DailyCounter, Outcome, Ticket, TicketState
+from ..reports import summaries
 from ..windows.models import Window
-from . import summaries
 from .bulk import BulkWriter
 
 #: share of the cases per case type code; other case types share OTHER_WEIGHT
