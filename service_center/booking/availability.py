@@ -10,10 +10,11 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..catalogue.calendar import DayStatus, day_status, opening_periods
+from ..catalogue.calendar import DayStatus, day_status, opening_periods, store_notice
+from ..catalogue.holidays import NoticeRow
 from ..catalogue.models import Center, CenterDay, ServiceItem
 from ..clock import to_local
-from ..db import db
+from ..db import db, write_transaction
 from ..errors import Invalid
 from .models import Appointment, AppointmentState, BookingSlot
 
@@ -247,3 +248,28 @@ def on_closed_days(appointments: list[Appointment]) -> list[Appointment]:
         if key not in closed:
             closed[key] = not day_status(a.center, a.service_date).is_open
     return [a for a in appointments if closed[(a.center_id, a.service_date)]]
+
+
+@dataclass(frozen=True)
+class NoticeChange:
+    """The bookings still to come in a year whose notice changed, and which were on a closed
+    day before the change."""
+
+    booked: list[Appointment]
+    closed_before: frozenset[int]
+
+    def stranded(self) -> list[Appointment]:
+        """The bookings the change left on a closed day (ask once it is committed)."""
+        closed_now = {a.id for a in on_closed_days(self.booked)}
+        return [a for a in self.booked if a.id in closed_now and a.id not in self.closed_before]
+
+
+def replace_notice(year: int, rows: list[NoticeRow], *, today: date) -> NoticeChange:
+    """Store ``rows`` as ``year``'s national notice (none: the notice is removed), under the
+    write lock so no booking is made between the bookings read and the notice stored.
+    """
+    write_transaction()
+    booked = open_bookings(max(date(year, 1, 1), today), date(year, 12, 31))
+    closed_before = frozenset(a.id for a in on_closed_days(booked))
+    store_notice(year, rows)
+    return NoticeChange(booked, closed_before)

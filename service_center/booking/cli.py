@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from ..catalogue import calendar, holidays
 from ..catalogue import services as catalogue
 from ..clock import now_utc, to_local
-from ..db import db, write_transaction
+from ..db import db
 from ..errors import NotFound
 from . import availability
 from .models import Appointment
@@ -125,7 +125,7 @@ def load_command(year: int, path: Path) -> None:
         raise click.ClickException(
             f"{path} has {len(exc.problems)} wrong row(s); nothing was loaded:\n{problems}"
         ) from exc
-    booked = _replace_notice(year, rows)
+    stranded = _replace_notice(year, rows)
     off = sum(r.is_holiday for r in rows)
     click.echo(f"Loaded the {year} notice: {off} day(s) off, {len(rows) - off} weekend(s) worked.")
     for day, name in holidays.missing_statutory_days(year, rows):
@@ -133,7 +133,7 @@ def load_command(year: int, path: Path) -> None:
     for day, off_by_notice in holidays.library_differences(year, rows):
         now = "off" if off_by_notice else "a working day"
         click.echo(f"  note: {day} is {now} now; chinese-calendar says otherwise")
-    _echo_stranded(booked)
+    _echo_stranded(stranded)
 
 
 @calendar_group.command("unload")
@@ -141,27 +141,20 @@ def load_command(year: int, path: Path) -> None:
 @with_appcontext
 def unload_command(year: int) -> None:
     """Remove YEAR's loaded notice: the library's or the rule's days count again."""
-    booked = _replace_notice(year, [])
+    stranded = _replace_notice(year, [])
     click.echo(f"Removed the {year} notice; {year} now comes from: {_source_label(year)}.")
-    _echo_stranded(booked)
+    _echo_stranded(stranded)
 
 
-def _replace_notice(year: int, rows: list[holidays.NoticeRow]) -> list[tuple[Appointment, bool]]:
-    """Store ``rows`` as ``year``'s notice and commit; return the bookings still to come that
-    year, each with whether its day was closed before."""
-    write_transaction()  # SQLite: nobody writes between the bookings read and the notice
+def _replace_notice(year: int, rows: list[holidays.NoticeRow]) -> list[Appointment]:
+    """Store ``rows`` as ``year``'s notice, commit; return the bookings it leaves on closed days."""
     today = to_local(now_utc(), current_app.config["TIMEZONE"]).date()
-    booked = availability.open_bookings(max(date(year, 1, 1), today), date(year, 12, 31))
-    was_closed = {a.id for a in availability.on_closed_days(booked)}
-    calendar.store_notice(year, rows)
+    change = availability.replace_notice(year, rows, today=today)
     db.session.commit()
-    return [(a, a.id in was_closed) for a in booked]
+    return change.stranded()
 
 
-def _echo_stranded(booked: list[tuple[Appointment, bool]]) -> None:
-    """List the bookings whose day the change closed."""
-    closed_now = {a.id for a in availability.on_closed_days([a for a, _ in booked])}
-    stranded = [a for a, was_closed in booked if a.id in closed_now and not was_closed]
+def _echo_stranded(stranded: list[Appointment]) -> None:
     if stranded:
         click.echo(f"{len(stranded)} open booking(s) fall on days now closed:")
     _echo_bookings(stranded)

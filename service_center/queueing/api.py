@@ -12,10 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..api import bp, json_body
-from ..catalogue import services as catalogue
 from ..clock import now_utc, to_local
-from ..db import committed_for_response, db, write_transaction
-from ..errors import Forbidden, Invalid, NotFound, problem
+from ..db import committed_for_response, db
+from ..errors import Invalid, problem
 from . import ratings, services
 from .api_spec import document_queue_api
 from .formats import ticket_json
@@ -44,23 +43,10 @@ def issue_ticket() -> Any:
     if errors:
         return problem(422, _("Please correct the input."), errors=errors)
     priority = _bool(body.get("priority"), "priority")
-    # the center (its calendar version) is read under the lock the ticket is issued under
-    write_transaction()
-    center, item = catalogue.find_center_and_item(body["center"], body["service"])
-    if center is None:
-        raise NotFound(_("No service center has the code %(code)s.", code=body["center"]))
-    if item is None or not item.is_active:
-        raise NotFound(_("This center offers no such service item."))
-    if (
-        priority
-        and not center.kiosk_priority_enabled
-        and not (current_user.is_authenticated and current_user.is_staff_of(center.id))
-    ):
-        raise Forbidden(
-            _("The priority lane is granted by staff at this center."), field="priority"
-        )
     now = now_utc()
-    ticket = services.issue_ticket(center, item, now=now, priority=priority)
+    ticket = services.issue_walk_in(
+        body["center"], body["service"], now=now, priority=priority, actor=current_user
+    )
     with committed_for_response():
         return jsonify(ticket_json(ticket, now=now)), 201
 

@@ -15,10 +15,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..catalogue import calendar, calendar_rows
+from ..catalogue import services as catalogue
 from ..catalogue.models import Center, ServiceItem
 from ..clock import local_date
 from ..db import db, write_transaction
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, Forbidden, NotFound
 from .events import record_event
 from .models import EventKind, Ticket, TicketState, WalkInCap
 from .numbering import new_token, next_daily_value
@@ -92,6 +93,38 @@ def issue_ticket(
         ticket, EventKind.ISSUED, now, actor=actor, detail="booked" if booked else "", item=item
     )
     return ticket
+
+
+def issue_walk_in(
+    center_code: str,
+    item_id: int,
+    *,
+    now: datetime,
+    priority: bool = False,
+    actor: User | None = None,
+) -> Ticket:
+    """Take a walk-in ticket at the center ``center_code`` for its item ``item_id``: the
+    kiosk's and the API's way in. The center (its calendar version) and the item are read
+    under the issuing lock, in one statement.
+
+    :raises NotFound: for an unknown center, or an item it does not offer (or no longer).
+    :raises Forbidden: for the priority lane where the kiosk does not offer it and ``actor``
+        is not staff of the center.
+    :raises CenterClosed: outside opening hours or on a closed day.
+    :raises WalkInCapReached: when the day's walk-in tickets of the case type are gone.
+    """
+    write_transaction()
+    center, item = catalogue.find_center_and_item(center_code, item_id)
+    if center is None:
+        raise NotFound(_("No service center has the code %(code)s.", code=center_code))
+    if item is None or not item.is_active:
+        raise NotFound(_("This center offers no such service item."), field="service")
+    staff = actor is not None and actor.is_authenticated and actor.is_staff_of(center.id)
+    if priority and not center.kiosk_priority_enabled and not staff:
+        raise Forbidden(
+            _("The priority lane is granted by staff at this center."), field="priority"
+        )
+    return issue_ticket(center, item, now=now, priority=priority, actor=actor if staff else None)
 
 
 def walk_in_caps(center: Center) -> Mapping[int, int]:

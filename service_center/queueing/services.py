@@ -20,6 +20,7 @@ from .issuing import (
     WalkInCapReached,
     get_ticket_by_token,
     issue_ticket,
+    issue_walk_in,
     walk_in_caps,
 )
 from .lifecycle import (
@@ -64,6 +65,7 @@ __all__ = [
     "current_ticket",
     "get_ticket_by_token",
     "issue_ticket",
+    "issue_walk_in",
     "mark_no_show",
     "next_daily_value",
     "queue_position",

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from ..catalogue import calendar
 from ..catalogue import services as catalogue
 from ..clock import now_utc
-from ..db import db, write_transaction
+from ..db import db
 from ..errors import DomainError, NotFound
 from . import cli, ratings, services
 from .forms import KioskCheckInForm, KioskRequeueForm, KioskTicketForm, TicketRatingForm
@@ -66,19 +66,18 @@ def _priority_allowed(center) -> bool:
 
 @bp.post("/kiosk/<code>/tickets")
 def take_ticket(code: str) -> Any:
-    write_transaction()  # the center (its calendar version) read under the issuing lock
     center = _center_or_404(code)
     form = KioskTicketForm()
     if not form.validate_on_submit():
         flash(_("Choose a service item."), "error")
         return redirect(url_for("queueing.kiosk", code=code))
     try:
-        item = catalogue.get_service(center, form.service_id.data)
-        ticket = services.issue_ticket(
-            center,
-            item,
+        ticket = services.issue_walk_in(
+            code,
+            form.service_id.data,
             now=now_utc(),
             priority=bool(form.priority.data) and _priority_allowed(center),
+            actor=current_user,
         )
     except DomainError as exc:
         db.session.rollback()
