@@ -75,7 +75,7 @@ def base_config(url: str, **extra: Any) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
-        # a test reads the board right after changing it (tests/unit/test_display_cache.py
+        # a test reads the board right after changing it (tests/http/test_display_api.py
         # covers the version kept between polls)
         "DISPLAY_VERSION_TTL": 0,
     }
