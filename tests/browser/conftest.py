@@ -46,10 +46,31 @@ def _browser_marker(request: pytest.FixtureRequest) -> None:
         raise pytest.UsageError("tests in tests/browser must be marked browser")
 
 
+def buffered(app: Any) -> Any:
+    """Read each response whole and close it before the server writes a byte.
+
+    Werkzeug's development server closes a response only after its clean-up on the socket,
+    which fails when the browser has already dropped the connection (a page reloaded while the
+    chime downloads): the open file then reaches the garbage collector and its ResourceWarning,
+    an error under ``filterwarnings``, fails whichever test runs then (seen once in three runs
+    on a loaded machine). Production runs gunicorn, which closes every response.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -98,13 +98,13 @@ def test_clerk_serves_a_kiosk_ticket_by_keyboard_and_the_resident_rates(page, br
 
     # a lost connection shows a banner, which goes once the desk reaches the server again
     context.set_offline(True)
-    expect(desk.locator("#desk-offline")).to_be_visible(timeout=5_000)
+    expect(desk.locator("#desk-offline")).to_be_visible(timeout=10_000)
     context.set_offline(False)
-    expect(desk.locator("#desk-offline")).to_be_hidden(timeout=5_000)
+    expect(desk.locator("#desk-offline")).to_be_hidden(timeout=10_000)
 
     # the queue refreshes by itself when the kiosk issues a ticket
     later = issue_ticket(live_server, item_id)
-    expect(desk.locator(f'#queue li[data-number="{later}"]')).to_be_visible(timeout=3_000)
+    expect(desk.locator(f'#queue li[data-number="{later}"]')).to_be_visible(timeout=10_000)
     shot(desk, "desk-queue")
 
     # call by keyboard (N) until the kiosk ticket comes up; serve the ones before it
@@ -119,7 +119,7 @@ def test_clerk_serves_a_kiosk_ticket_by_keyboard_and_the_resident_rates(page, br
     assert desk.locator("#current-number").inner_text() == mine
 
     # the phone shows the window within the poll interval
-    expect(phone.locator("#called")).to_be_visible(timeout=5_000)
+    expect(phone.locator("#called")).to_be_visible(timeout=10_000)
     expect(phone.locator("#window-text")).to_have_text(f"{WINDOW} 号窗口")
 
     # recall (R) counts a second call; a shortcut that does not fit explains itself
@@ -148,7 +148,7 @@ def test_clerk_serves_a_kiosk_ticket_by_keyboard_and_the_resident_rates(page, br
     shot(desk, "desk-after")
 
     # the resident's page says done and takes the rating, without reloading
-    expect(phone.locator("#status-text")).to_contain_text("已办结", timeout=5_000)
+    expect(phone.locator("#status-text")).to_contain_text("已办结", timeout=10_000)
     rating = phone.locator("#rating")
     expect(rating).to_be_visible()
     rating.get_by_label("非常满意").check()

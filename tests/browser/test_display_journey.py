@@ -30,6 +30,9 @@ pytestmark = pytest.mark.browser
 
 HALL = "/display/zhuangzhai"
 FEED = "**/api/v1/centers/zhuangzhai/display"
+#: how long a page may take to show what a poll brought: far past the 1-second poll, so a busy
+#: machine cannot fail a test (how fast calls reach the hall is the benchmarks' to measure)
+SOON = 10_000
 ZH_VOICE = {"name": "Test 普通话", "lang": "zh-CN", "localService": True, "voiceURI": "zh"}
 EN_VOICE = {"name": "Test English", "lang": "en-US", "localService": True, "voiceURI": "en"}
 
@@ -125,13 +128,21 @@ def recall(live_server, window23, ticket: dict) -> None:
     api(live_server, f"/api/v1/tickets/{ticket['id']}/recall", window23.token)
 
 
+def wait_for_polls(page, count: int) -> None:
+    """Wait until the page has asked for the feed ``count`` more times: a condition, not a
+    duration, however slow the machine (a failed request counts: it was tried)."""
+    for _ in range(count):
+        with page.expect_request(FEED):
+            pass
+
+
 def speeches(page) -> list[dict]:
     return [e for e in page.evaluate("window.__log") if e["type"] == "speak"]
 
 
 def wait_for_speeches(page, count: int) -> list[dict]:
     page.wait_for_function(
-        f"window.__log.filter(e => e.type === 'speak').length >= {count}", timeout=10_000
+        f"window.__log.filter(e => e.type === 'speak').length >= {count}", timeout=SOON
     )
     return speeches(page)
 
@@ -145,7 +156,7 @@ def open_hall(page, url: str = HALL) -> None:
     expect(start).to_be_hidden()
 
 
-def test_call_and_recall_appear_within_2_seconds_and_are_spoken_in_order(
+def test_call_and_recall_appear_at_the_next_polls_and_are_spoken_in_order(
     page, live_server, window23, screenshot
 ):
     page.set_viewport_size({"width": 1920, "height": 1080})
@@ -154,7 +165,7 @@ def test_call_and_recall_appear_within_2_seconds_and_are_spoken_in_order(
     ticket = call_a_ticket(live_server, window23)
     number = ticket["number"]
     expect(page.locator("#now-call")).to_contain_text(
-        f"请 {number} 号到 23 号窗口办理", timeout=2_000
+        f"请 {number} 号到 23 号窗口办理", timeout=SOON
     )
     expect(page.locator("#now-call")).to_contain_text(f"Ticket {number}, please go to window 23")
     expect(page.locator('#windows [data-window="23"]')).to_contain_text(number)
@@ -162,7 +173,7 @@ def test_call_and_recall_appear_within_2_seconds_and_are_spoken_in_order(
     screenshot("display-hall")
 
     recall(live_server, window23, ticket)
-    expect(page.locator("#now")).to_have_attribute("data-call-kind", "recalled", timeout=2_000)
+    expect(page.locator("#now")).to_have_attribute("data-call-kind", "recalled", timeout=SOON)
     expect(page.locator("#recall-mark")).to_be_visible()
     expect(page.locator("#recall-mark")).to_contain_text("再次呼叫")
 
@@ -173,7 +184,7 @@ def test_call_and_recall_appear_within_2_seconds_and_are_spoken_in_order(
     for i, entry in enumerate(log):
         if entry["type"] == "speak":  # each announcement starts with the chime, refused or not
             assert log[i - 1] == {"type": "play", "id": "chime"}
-    page.wait_for_timeout(2_500)  # more polls bring no repeats
+    wait_for_polls(page, 2)  # more polls bring no repeats
     assert len(speeches(page)) == 2
     expect(page.locator("#no-voice")).to_be_hidden()
 
@@ -186,7 +197,7 @@ def test_a_reload_does_not_repeat_old_announcements(page, live_server, window23)
     page.reload()
     page.locator("#start-sound").click()
     expect(page.locator("#now-call")).to_contain_text(ticket["number"])  # shown again…
-    page.wait_for_timeout(3_000)
+    wait_for_polls(page, 2)
     assert speeches(page) == []  # …but not spoken again
 
     recall(live_server, window23, ticket)
@@ -199,13 +210,13 @@ def test_the_hall_reconnects_after_a_network_drop_and_catches_up(page, live_serv
     wait_for_speeches(page, 1)
 
     page.route(FEED, lambda route: route.abort())
-    expect(page.locator("#reconnecting")).to_be_visible(timeout=5_000)
+    expect(page.locator("#reconnecting")).to_be_visible(timeout=SOON)
     recall(live_server, window23, ticket)  # while the hall is cut off
-    page.wait_for_timeout(1_500)
+    wait_for_polls(page, 1)  # a poll tried (and failed) after the recall
     assert len(speeches(page)) == 1
 
     page.unroute(FEED)
-    expect(page.locator("#reconnecting")).to_be_hidden(timeout=5_000)
+    expect(page.locator("#reconnecting")).to_be_hidden(timeout=SOON)
     expect(page.locator("#now")).to_have_attribute("data-call-kind", "recalled")
     assert [s["text"] for s in wait_for_speeches(page, 2)] == [spoken(ticket["number"], 23)] * 2
 
@@ -223,7 +234,7 @@ def test_english_follows_the_chinese_when_asked(page, live_server, window23):
 def test_the_hall_says_when_no_chinese_voice_is_installed(page, live_server):
     page.add_init_script(RECORDER % json.dumps([EN_VOICE]))
     page.goto(HALL)
-    expect(page.locator("#no-voice")).to_be_visible(timeout=5_000)
+    expect(page.locator("#no-voice")).to_be_visible(timeout=SOON)
     expect(page.locator("#no-voice")).to_contain_text("本机未安装中文语音")
 
 
@@ -234,12 +245,12 @@ def test_the_window_screen_follows_its_ticket(page, live_server, window23, scree
     state = page.locator("#counter-state")
 
     ticket = call_a_ticket(live_server, window23)
-    expect(state).to_contain_text(ticket["number"], timeout=2_000)
+    expect(state).to_contain_text(ticket["number"], timeout=SOON)
     expect(state).to_contain_text("请到本窗口办理")
     screenshot("display-window-called")
 
     api(live_server, f"/api/v1/tickets/{ticket['id']}/start", window23.token)
-    expect(state).to_contain_text("办理中", timeout=2_000)
+    expect(state).to_contain_text("办理中", timeout=SOON)
     api(
         live_server,
         f"/api/v1/tickets/{ticket['id']}/complete",
@@ -247,8 +258,8 @@ def test_the_window_screen_follows_its_ticket(page, live_server, window23, scree
         # call-next may have taken an earlier test's ticket for an item that needs these
         {"outcome": "completed", "applicant_name": "测试", "applicant_phone": "13800138000"},
     )
-    expect(state).to_have_text("空闲Idle", timeout=2_000)
+    expect(state).to_have_text("空闲Idle", timeout=SOON)
     api(live_server, f"/api/v1/windows/{window23.id}/pause", window23.token)
-    expect(state).to_have_text("暂停Paused", timeout=2_000)
+    expect(state).to_have_text("暂停Paused", timeout=SOON)
     screenshot("display-window-paused")
     api(live_server, f"/api/v1/windows/{window23.id}/open", window23.token)

@@ -54,7 +54,7 @@ def test_kiosk_ticket_then_phone_page_shows_the_window(page, live_server, screen
     staff_post(live_server, f"/api/v1/windows/{window_id}/open", token)
     called = staff_post(live_server, f"/api/v1/windows/{window_id}/call-next", token)
     assert called["window"] == 22
-    phone.locator("#called").wait_for(state="visible", timeout=5_000)
+    phone.locator("#called").wait_for(state="visible", timeout=10_000)
     assert phone.locator("#window-text").inner_text() == "22 号窗口"
     assert "轮到您了" in phone.locator("#status-text").inner_text()
     phone.screenshot(path=str(screenshot("kiosk-ticket").parent / "ticket-called.png"))
