@@ -135,3 +135,13 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def backend(database_url: str) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+def other_worker(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+    """A second app on the same database: another worker, with per-process copies of its own."""
+    other = create_app(base_config(database_url, **app_config))
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -3,38 +3,24 @@ of changing it shows at that worker's next issue, and a copy never outlives its 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, time
-from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from service_center import create_app
 from service_center.booking import availability
 from service_center.catalogue import calendar_rows
 from service_center.catalogue.calendar import day_status
 from service_center.catalogue.models import CenterDay, OpeningHours
 from service_center.db import db, write_connection
 from service_center.queueing.models import WalkInCap
-from tests.conftest import base_config
 
 FRIDAY = date(2026, 11, 27)  #: the test clock's day; its morning is open
 CLOSED = "The center is closed today"
 HOURS_ONLY = "during opening hours only"
 CAPPED = "walk-in tickets for this case type have all been issued"
-
-
-@pytest.fixture
-def other_worker(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
-    """A second app on the same database: another worker, with calendar copies of its own."""
-    other = create_app(base_config(database_url, **app_config))
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

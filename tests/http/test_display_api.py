@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
 from unittest.mock import patch
 
 import pytest
-from flask import Flask
 from sqlalchemy import event
 
-from service_center import create_app
 from service_center.db import db
 from service_center.display import services as display_services
 from service_center.queueing import services as queue
 from service_center.windows.models import Window, WindowState
-from tests.conftest import base_config
 
 URL = "/api/v1/centers/testtown/display"
 
@@ -25,16 +20,6 @@ URL = "/api/v1/centers/testtown/display"
 def frozen_clock(clock):
     with patch("service_center.display.api.now_utc", side_effect=lambda: clock.now):
         yield
-
-
-@pytest.fixture
-def other_worker(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
-    """A second app on the same database: another worker, with its own kept versions."""
-    other = create_app(base_config(database_url, **app_config))
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
