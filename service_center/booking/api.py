@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ..api import bp, json_body
 from ..catalogue import services as catalogue
+from ..catalogue.calendar import day_status
 from ..catalogue.models import Center, ServiceItem
 from ..clock import now_utc, parse_iso_date
 from ..db import committed_for_response, db
@@ -39,6 +40,7 @@ def appointment_json(appointment: Appointment) -> dict[str, Any]:
     """The booking as the API shows it: personal data masked."""
     opens, closes = services.checkin_window(appointment)
     item = appointment.service_item
+    day = day_status(appointment.center, appointment.service_date)
     return {
         "code": appointment.code,
         "display_code": codes.format_code(appointment.code),
@@ -55,6 +57,10 @@ def appointment_json(appointment: Appointment) -> dict[str, Any]:
         "id_number": mask_id_number(appointment.id_number) or None,
         "check_in": {"opens": opens.isoformat(), "closes": closes.isoformat()},
         "materials": item.materials,
+        #: False when the center closed the day after the booking was made (a closure, or the
+        #: year's holiday notice): the resident should move or cancel, not come
+        "day_open": day.is_open,
+        "day_closed_reason": None if day.is_open else day.reason,
     }
 
 

@@ -190,6 +190,12 @@ document(
                     },
                 },
                 "materials": {"type": "array", "items": {"type": "string"}},
+                "day_open": {
+                    "type": "boolean",
+                    "description": "false when the center closed the booked day after booking "
+                    "(its own closure or the year's holiday notice): move or cancel",
+                },
+                "day_closed_reason": {"type": ["string", "null"]},
             },
         },
     },

@@ -104,7 +104,15 @@ def test_loading_a_notice_lists_the_bookings_it_strands(
     assert kept.code not in result.output
     assert "张三" not in result.output and stranded.phone not in result.output
 
-    # the resident looks the booking up and is told not to come
+    # the resident looks the booking up and is told not to come, on the page and in the API
+    found = client.get(
+        f"/api/v1/appointments/{stranded.code}", query_string={"phone": stranded.phone}, headers=EN
+    ).get_json()
+    assert (found["day_open"], found["day_closed_reason"]) == (False, "Spring Festival")
+    found = client.get(
+        f"/api/v1/appointments/{kept.code}", query_string={"phone": kept.phone}, headers=EN
+    ).get_json()
+    assert (found["day_open"], found["day_closed_reason"]) == (True, None)
     response = client.post(
         "/book/manage", data={"code": stranded.code, "phone": stranded.phone}, headers=EN
     )
