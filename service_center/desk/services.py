@@ -350,10 +350,7 @@ def grant_priority(
     :raises InvalidTransition: unless the ticket is waiting.
     :raises Invalid: when the ticket does not wait for this window.
     """
-    write_transaction()
-    ticket = db.session.get(Ticket, ticket.id, with_for_update=True, populate_existing=True)
-    if ticket is None:
-        raise NotFound(_("No such ticket."))
+    ticket = queue.lock_ticket(ticket)
     if ticket.state is not TicketState.WAITING:
         raise queue.InvalidTransition(
             _(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -21,6 +21,8 @@ from .models import EventKind, Ticket, TicketState
 
 if TYPE_CHECKING:
     from ..auth.models import User
+
+T = TypeVar("T")
 
 
 class QueueEmpty(DomainError):
@@ -143,20 +145,19 @@ def call_next_ticket(window: Window, *, now: datetime, actor: User | None = None
 
 def lock_window(window: Window) -> Window:
     """Start the unit of work and lock the window's row (PostgreSQL) or the database (SQLite)."""
-    window_id = window.id
-    _begin()
-    locked = db.session.get(Window, window_id, with_for_update=True, populate_existing=True)
-    if locked is None:
-        raise NotFound(_("No such window."))
-    return locked
+    return _locked(Window, window.id, _("No such window."))
 
 
 def lock_ticket(ticket: Ticket) -> Ticket:
-    ticket_id = ticket.id
+    """Start the unit of work and lock the ticket's row (PostgreSQL) or the database (SQLite)."""
+    return _locked(Ticket, ticket.id, _("No such ticket."))
+
+
+def _locked(model: type[T], row_id: int, missing: str) -> T:
     _begin()
-    locked = db.session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+    locked = db.session.get(model, row_id, with_for_update=True, populate_existing=True)
     if locked is None:
-        raise NotFound(_("No such ticket."))
+        raise NotFound(missing)
     return locked
 
 

@@ -41,6 +41,7 @@ from .order import (
     WindowNotOpen,
     call_next_ticket,
     current_ticket,
+    lock_ticket,
     set_window_state,
     window_queue,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "get_ticket_by_token",
     "issue_ticket",
     "issue_walk_in",
+    "lock_ticket",
     "mark_no_show",
     "next_daily_value",
     "queue_position",
