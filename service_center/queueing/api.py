@@ -8,65 +8,56 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..api import bp, json_body
+from ..api import bp
+from ..api.schema import operation
 from ..clock import now_utc, to_local
 from ..db import committed_for_response, db
-from ..errors import Invalid, problem
 from . import ratings, services
-from .api_spec import document_queue_api
 from .formats import ticket_json
-
-document_queue_api()
-
-
-def _bool(value: Any, field: str) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise Invalid(_("Must be true or false."), field=field)
-    return value
+from .schemas import Evaluation, IssueTicket, Rating, Ticket
 
 
 @bp.post("/tickets")
-def issue_ticket() -> Any:
-    body = json_body()
-    errors: dict[str, list[str]] = {}
-    if not isinstance(body.get("center"), str) or not body.get("center"):
-        errors["center"] = [_("Give the center's code.")]
-    if body.get("service") is None:
-        errors["service"] = [_("Choose a service item.")]
-    elif isinstance(body["service"], bool) or not isinstance(body["service"], int):
-        errors["service"] = [_("Must be a whole number.")]
-    if errors:
-        return problem(422, _("Please correct the input."), errors=errors)
-    priority = _bool(body.get("priority"), "priority")
+@operation(
+    "Issue a walk-in ticket (kiosk)",
+    body=IssueTicket,
+    responses={201: ("The ticket", Ticket)},
+    problems=(403, 404, 409),
+)
+def issue_ticket(body: IssueTicket) -> Any:
     now = now_utc()
     ticket = services.issue_walk_in(
-        body["center"], body["service"], now=now, priority=priority, actor=current_user
+        body.center, body.service, now=now, priority=body.priority, actor=current_user
     )
     with committed_for_response():
         return jsonify(ticket_json(ticket, now=now)), 201
 
 
 @bp.get("/tickets/<token>")
+@operation(
+    "A ticket's status, people ahead and estimated wait",
+    responses={200: Ticket},
+    problems=(404,),
+)
 def get_ticket(token: str) -> Any:
     ticket = services.get_ticket_by_token(token)
     return jsonify(ticket_json(ticket))
 
 
 @bp.post("/tickets/<token>/evaluation")
-def rate_ticket(token: str) -> Any:
+@operation(
+    "Rate the closed case of a ticket (好差评), once",
+    description="rating 5 (very satisfied) … 1 (very dissatisfied); a comment is required "
+    "for 1 and 2.",
+    body=Rating,
+    responses={201: ("The rating, recorded", Evaluation)},
+    problems=(404, 409),
+)
+def rate_ticket(token: str, body: Rating) -> Any:
     ticket = services.get_ticket_by_token(token)
-    body = json_body()
-    comment = body.get("comment")
-    if comment is not None and not isinstance(comment, str):
-        raise Invalid(_("The comment must be text."), field="comment")
-    evaluation = ratings.rate_case(
-        ticket, rating=body.get("rating"), comment=comment, now=now_utc()
-    )
+    evaluation = ratings.rate_case(ticket, rating=body.rating, comment=body.comment, now=now_utc())
     db.session.commit()
     return jsonify(
         {

@@ -1,0 +1,60 @@
+"""What residents and kiosks send and get under /api/v1: tickets and their rating.
+
+One declaration per shape: the input models validate requests, the output models document the
+answers (and the test suite checks every answer against them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from flask_babel import lazy_gettext as _l
+
+from ..api.schema import Field, Input, Output, Says, StrictBool, StrictInt, StrictStr, Text
+from .ratings import COMMENT_MAX
+
+TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "cancelled"]
+
+
+class Ticket(Output):
+    id: int
+    token: str = Field(description="unguessable handle printed in the QR code")
+    number: str = Field(examples=["B017"])
+    center: str
+    service: int
+    service_name: str
+    case_type: str
+    status: TicketStatus
+    priority: bool
+    booked: bool
+    issued_at: datetime
+    called_at: datetime | None
+    call_count: int
+    window: int | None = Field(description="window number while called or served")
+    position: int = Field(None, description="people ahead")
+    estimated_wait_minutes: int | None = None
+
+
+class Evaluation(Output):
+    rating: int = Field(ge=1, le=5)
+    comment: str
+    rated_at: datetime
+
+
+class IssueTicket(Input):
+    center: Annotated[Text(64), Says(missing=_l("Give the center's code."))]
+    service: Annotated[StrictInt, Says(missing=_l("Choose a service item."))]
+    priority: StrictBool = False
+
+
+class Rating(Input):
+    rating: Annotated[
+        StrictInt,
+        Field(ge=1, le=5, description="5 (very satisfied) … 1 (very dissatisfied)"),
+        Says(
+            missing=_l("Choose a rating from 5 (very satisfied) to 1 (very dissatisfied)."),
+            invalid=_l("Choose a rating from 5 (very satisfied) to 1 (very dissatisfied)."),
+        ),
+    ]
+    comment: Annotated[StrictStr, Field(max_length=COMMENT_MAX)] | None = None
