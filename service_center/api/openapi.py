@@ -14,7 +14,22 @@ from flask import current_app, jsonify
 
 from . import bp
 from .schema import declared_operation, operation, operation_object
-from .spec import PATHS, SCHEMAS, ref
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "description": "what is wrong with each field, in the caller's language",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
 
 _VARIABLE = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
 
@@ -29,11 +44,10 @@ def declared_paths(components: dict[str, Any]) -> dict[str, dict[str, Any]]:
         declared = declared_operation(current_app.view_functions[rule.endpoint])
         if declared is None:
             continue
-        arguments = {
-            m["name"]: m["converter"] or "default" for m in _VARIABLE.finditer(rule.rule)
-        }
+        arguments = {m["name"]: m["converter"] or "default" for m in _VARIABLE.finditer(rule.rule)}
+        names = declared.path_names
         path = _VARIABLE.sub(
-            lambda m: "{" + declared.path_names.get(m["name"], m["name"]) + "}",
+            lambda m, names=names: "{" + names.get(m["name"], m["name"]) + "}",
             rule.rule.removeprefix(prefix),
         )
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
@@ -45,10 +59,8 @@ def declared_paths(components: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def build_spec() -> dict[str, Any]:
     """Return the OpenAPI document as a dict."""
-    components = dict(SCHEMAS)
-    paths = {**PATHS}
-    for path, operations in declared_paths(components).items():
-        paths[path] = {**paths.get(path, {}), **operations}
+    components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    paths = declared_paths(components)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -63,7 +75,11 @@ def build_spec() -> dict[str, Any]:
             "responses": {
                 "Problem": {
                     "description": "An RFC 9457 problem",
-                    "content": {"application/problem+json": {"schema": ref("Problem")}},
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
                 }
             },
             "securitySchemes": {

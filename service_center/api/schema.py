@@ -129,6 +129,13 @@ _DEFAULTS: dict[str, Any] = {
     "enum": _l("Choose one of: %(expected)s."),
 }
 
+_BOUNDS: dict[str, Any] = {
+    "greater_than_equal": _l("Must be at least %(n)s."),
+    "greater_than": _l("Must be more than %(n)s."),
+    "less_than_equal": _l("Must be at most %(n)s."),
+    "less_than": _l("Must be less than %(n)s."),
+}
+
 
 def _message(model: type[BaseModel], error: Mapping[str, Any]) -> tuple[str, str]:
     loc = error["loc"]
@@ -137,7 +144,8 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> tuple[str, str
     ctx = error.get("ctx") or {}
     info = model.model_fields.get(name)
     says = next((m for m in (info.metadata if info else ()) if isinstance(m, Says)), None)
-    if kind in _MISSING or (kind == "iso_date" and not error.get("input")):
+    # null or "" where a value is needed is a field left empty, whatever its type
+    if kind in _MISSING or (kind != "domain" and error.get("input") in (None, "")):
         if says and says.missing:
             return name, str(says.missing)
         return name, _("This field is required.")
@@ -147,10 +155,12 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> tuple[str, str
         return name, str(ctx["message"])
     if kind == "string_too_long":
         return name, _("This field is too long (at most %(n)d characters).", n=ctx["max_length"])
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return name, _("Out of range (%(rule)s).", rule=error["msg"].removeprefix("Input should be "))
+    if kind in _BOUNDS:
+        limit = next(ctx[key] for key in ("ge", "gt", "le", "lt") if key in ctx)
+        return name, str(_BOUNDS[kind]) % {"n": limit}
     if kind in _DEFAULTS:
-        return name, str(_DEFAULTS[kind]) % {"expected": ctx.get("expected", "")}
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ")
+        return name, str(_DEFAULTS[kind]) % {"expected": expected}
     return name, _("Please correct this field.")
 
 
@@ -195,6 +205,8 @@ class Operation:
     staff: bool = False
     #: how the document names a path variable (``{"window_id": "id"}``), as the contract has it
     path_names: Mapping[str, str] = field(default_factory=dict)
+    #: what a path variable is, when its name does not say it (by the rule's name)
+    path_descriptions: Mapping[str, str] = field(default_factory=dict)
     #: extra parameters the view reads itself (headers), as OpenAPI parameter objects
     parameters: tuple[Mapping[str, Any], ...] = ()
     #: response headers by status, as OpenAPI header objects
@@ -212,6 +224,7 @@ def operation(
     problems: Iterable[int] = (),
     staff: bool = False,
     path_names: Mapping[str, str] | None = None,
+    path_descriptions: Mapping[str, str] | None = None,
     parameters: Iterable[Mapping[str, Any]] = (),
     headers: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -232,6 +245,7 @@ def operation(
         problems=tuple(sorted(set(problems))),
         staff=staff,
         path_names=dict(path_names or {}),
+        path_descriptions=dict(path_descriptions or {}),
         parameters=tuple(parameters),
         headers=dict(headers or {}),
     )
@@ -367,15 +381,18 @@ STAFF = [{"bearer": []}, {"session": []}]
 
 def path_parameters(arguments: Mapping[str, str], declared: Operation) -> list[dict[str, Any]]:
     """``arguments``: the rule's variables and their converters (``{"window_id": "int"}``)."""
-    return [
-        {
+    parameters = []
+    for name, converter in arguments.items():
+        parameter: dict[str, Any] = {
             "name": declared.path_names.get(name, name),
             "in": "path",
             "required": True,
             "schema": {"type": "integer" if converter == "int" else "string"},
         }
-        for name, converter in arguments.items()
-    ]
+        if name in declared.path_descriptions:
+            parameter["description"] = declared.path_descriptions[name]
+        parameters.append(parameter)
+    return parameters
 
 
 def operation_object(

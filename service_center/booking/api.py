@@ -1,39 +1,37 @@
-"""Public booking API: a day's slots, booking, look-up, cancel, move and check-in."""
+"""Public booking API: a day's slots, booking, look-up, cancel, move and check-in.
+
+The shapes are declared in ``schemas.py`` (``@operation`` checks the input against them and
+documents each route); whether the center exists and offers the item, and whether the day and
+slot are on offer, are the domain's questions, answered here and in ``services``.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from datetime import date, time
 from typing import Any
 
-from flask import json, jsonify, request, url_for
+from flask import json, jsonify, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..api import bp, json_body
+from ..api.schema import operation
 from ..catalogue import services as catalogue
 from ..catalogue.calendar import day_status
 from ..catalogue.models import Center, ServiceItem
-from ..clock import now_utc, parse_iso_date
+from ..clock import now_utc
 from ..db import committed_for_response, db
 from ..errors import Invalid, problem
 from ..privacy import mask_id_number, mask_name, mask_phone
 from ..queueing.formats import ticket_json
-from ..validators import PersonalDataError, clean_id_number, clean_mobile, clean_name
-from . import (
-    api_spec,  # noqa: F401  (documents these routes)
-    availability,
-    codes,
-    services,
-)
+from ..queueing.schemas import Ticket
+from . import availability, codes, schemas, services
 from .limits import booking_limit, checkin_limit, lookup_limit
 from .models import Appointment
-
-_TIME = re.compile(r"\d{2}:\d{2}")
-MAX_TEXT = 100
+from .schemas import AppointmentLookup, AppointmentRequest, Reschedule, SlotDay, SlotQuery
 
 Errors = dict[str, list[str]]
+
+#: the answer of every route that shows a booking
+BOOKING = schemas.Appointment
 
 
 def appointment_json(appointment: Appointment) -> dict[str, Any]:
@@ -64,121 +62,36 @@ def appointment_json(appointment: Appointment) -> dict[str, Any]:
     }
 
 
-def _text(data: dict[str, Any], key: str, errors: Errors, *, required: bool = True) -> str | None:
-    value = data.get(key)
-    if value is None or value == "":
-        if required:
-            errors[key] = [_("This field is required.")]
-        return None
-    if not isinstance(value, str):
-        errors[key] = [_("Send this field as text.")]
-        return None
-    if len(value) > MAX_TEXT:
-        errors[key] = [_("This field is too long (at most %(n)d characters).", n=MAX_TEXT)]
-        return None
-    return value
-
-
-def _date(data: dict[str, Any], key: str, errors: Errors) -> date | None:
-    value = _text(data, key, errors)
-    if value is None:
-        return None
-    day = parse_iso_date(value)
-    if day is None:
-        errors[key] = [_("Give a real date as YYYY-MM-DD.")]
-    return day
-
-
-def _time(data: dict[str, Any], key: str, errors: Errors) -> time | None:
-    value = _text(data, key, errors)
-    if value is None:
-        return None
-    try:
-        if not _TIME.fullmatch(value):
-            raise ValueError(value)
-        return time.fromisoformat(value)
-    except ValueError:
-        errors[key] = [_("Give a time as HH:MM.")]
-        return None
-
-
-def _service_id(value: Any, errors: Errors) -> int | None:
-    if isinstance(value, str) and value.isdigit() and len(value) <= 9:
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31:
-        return value
-    errors["service"] = (
-        [_("This field is required.")] if value in (None, "") else [_("Give the item's id.")]
-    )
-    return None
-
-
-def _personal(
-    data: dict[str, Any], key: str, check: Callable[[Any], Any], errors: Errors, **kw: Any
-) -> Any:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):
-        errors[key] = [_("Send this field as text.")]
-        return None
-    try:
-        return check(value, **kw)
-    except PersonalDataError as exc:
-        errors[key] = [str(exc)]
-        return None
-
-
 def _invalid(errors: Errors) -> Any:
     return problem(422, _("Please correct the fields marked."), errors=errors)
 
 
-def _center(code: str | None, errors: Errors) -> Center | None:
-    if code is None:
-        return None
-    center = db.session.scalar(select(Center).where(Center.code == code))
-    if center is None:
-        errors["center"] = [_("No service center has this code.")]
-    return center
-
-
-def _item(center: Center | None, service_id: int | None, errors: Errors) -> ServiceItem | None:
-    if center is None or service_id is None:
-        return None
+def _bookable(center: Center, item: ServiceItem | None) -> ServiceItem | Errors:
+    """``item`` if residents may book it at ``center``, else the field error to answer."""
     try:
-        return availability.check_bookable_item(center, db.session.get(ServiceItem, service_id))
+        return availability.check_bookable_item(center, item)
     except Invalid as exc:
-        errors["service"] = [str(exc)]
-        return None
+        return {"service": [str(exc)]}
 
 
-def _center_and_item(
-    code: str | None, service_id: int | None, errors: Errors
-) -> tuple[Center | None, ServiceItem | None]:
-    """``_center`` and ``_item`` in one statement when both are given."""
-    if code is None or service_id is None:
-        return _center(code, errors), None
-    center, item = catalogue.find_center_and_item(code, service_id)
-    if center is None:
-        errors["center"] = [_("No service center has this code.")]
-        return None, None
-    try:
-        return center, availability.check_bookable_item(center, item)
-    except Invalid as exc:
-        errors["service"] = [str(exc)]
-        return center, None
+_CODE = {"code": "The booking code (dashes and spaces ignored)"}
 
 
 @bp.get("/centers/<code>/slots")
-def list_slots(code: str) -> Any:
+@operation(
+    "A day's booking slots for one item, with the places left",
+    query=SlotQuery,
+    responses={200: SlotDay},
+    problems=(404,),
+)
+def list_slots(code: str, query: SlotQuery) -> Any:
     center = catalogue.get_center(code)
-    errors: Errors = {}
-    item = _item(center, _service_id(request.args.get("service"), errors), errors)
-    day = _date(request.args, "date", errors)
-    if errors:
-        return _invalid(errors)
-    assert item is not None and day is not None
-    status, slots = availability.list_slots(center, item, day, now=now_utc())
+    item = _bookable(center, db.session.get(ServiceItem, query.service))
+    if not isinstance(item, ServiceItem):
+        return _invalid(item)
+    status, slots = availability.list_slots(center, item, query.date, now=now_utc())
     body: dict[str, Any] = {
-        "date": day.isoformat(),
+        "date": query.date.isoformat(),
         "open": status.is_open,
         "slots": [
             {
@@ -197,21 +110,36 @@ def list_slots(code: str) -> Any:
 
 @bp.post("/appointments")
 @booking_limit
-def create_appointment() -> Any:
-    data = json_body()
-    errors: Errors = {}
-    code = _text(data, "center", errors)
-    center, item = _center_and_item(code, _service_id(data.get("service"), errors), errors)
-    day = _date(data, "date", errors)
-    start = _time(data, "start", errors)
-    name = _personal(data, "name", clean_name, errors)
-    phone = _personal(data, "phone", clean_mobile, errors)
-    id_number = _personal(data, "id_number", clean_id_number, errors)
-    if errors:
-        return _invalid(errors)
-    assert center is not None and day is not None and start is not None
+@operation(
+    "Book a slot",
+    body=AppointmentRequest,
+    responses={201: ("Booked", BOOKING)},
+    problems=(409, 429),
+    headers={
+        201: {
+            "Location": {
+                "description": "where to look the booking up (with ?phone=)",
+                "schema": {"type": "string"},
+            }
+        }
+    },
+)
+def create_appointment(body: AppointmentRequest) -> Any:
+    center, item = catalogue.find_center_and_item(body.center, body.service)
+    if center is None:
+        return _invalid({"center": [_("No service center has this code.")]})
+    item = _bookable(center, item)
+    if not isinstance(item, ServiceItem):
+        return _invalid(item)
     appointment = services.book_appointment(
-        center, item, day, start, name=name, phone=phone, id_number=id_number, now=now_utc()
+        center,
+        item,
+        body.date,
+        body.start,
+        name=body.name,
+        phone=body.phone,
+        id_number=body.id_number,
+        now=now_utc(),
     )
     with committed_for_response():
         response = jsonify(appointment_json(appointment))
@@ -220,23 +148,30 @@ def create_appointment() -> Any:
     return response
 
 
-def _lookup(code: str, data: dict[str, Any]) -> Appointment:
-    phone = data.get("phone")
-    if not isinstance(phone, str) or not phone:
-        raise Invalid(_("Enter the phone number the booking was made with."), field="phone")
-    return services.find_appointment(code, phone)
-
-
 @bp.get("/appointments/<code>")
 @lookup_limit
-def get_appointment(code: str) -> Any:
-    return jsonify(appointment_json(_lookup(code, request.args)))
+@operation(
+    "Look a booking up by code and phone (personal data masked)",
+    path_descriptions=_CODE,
+    query=AppointmentLookup,
+    responses={200: BOOKING},
+    problems=(404, 429),
+)
+def get_appointment(code: str, query: AppointmentLookup) -> Any:
+    return jsonify(appointment_json(services.find_appointment(code, query.phone)))
 
 
 @bp.post("/appointments/<code>/cancel")
 @lookup_limit
-def cancel_appointment(code: str) -> Any:
-    appointment = _lookup(code, json_body())
+@operation(
+    "Cancel a booking; its place is freed",
+    path_descriptions=_CODE,
+    body=AppointmentLookup,
+    responses={200: BOOKING},
+    problems=(404, 409, 429),
+)
+def cancel_appointment(code: str, body: AppointmentLookup) -> Any:
+    appointment = services.find_appointment(code, body.phone)
     appointment = services.cancel_appointment(appointment, now=now_utc())
     with committed_for_response():
         return jsonify(appointment_json(appointment))
@@ -244,23 +179,35 @@ def cancel_appointment(code: str) -> Any:
 
 @bp.post("/appointments/<code>/reschedule")
 @lookup_limit
-def reschedule_appointment(code: str) -> Any:
-    data = json_body()
-    errors: Errors = {}
-    day = _date(data, "date", errors)
-    start = _time(data, "start", errors)
-    if errors:
-        return _invalid(errors)
-    assert day is not None and start is not None
-    appointment = services.reschedule_appointment(_lookup(code, data), day, start, now=now_utc())
+@operation(
+    "Move a booking to another slot in one transaction",
+    path_descriptions=_CODE,
+    body=Reschedule,
+    responses={200: BOOKING},
+    problems=(404, 409, 429),
+)
+def reschedule_appointment(code: str, body: Reschedule) -> Any:
+    appointment = services.find_appointment(code, body.phone)
+    appointment = services.reschedule_appointment(appointment, body.date, body.start, now=now_utc())
     with committed_for_response():
         return jsonify(appointment_json(appointment))
 
 
 @bp.post("/appointments/<code>/check-in")
 @checkin_limit
+@operation(
+    "Check a booking in at the hall and get a ticket flagged booked",
+    description=(
+        "Open from BOOKING_CHECKIN_EARLY_MINUTES before the slot to "
+        "BOOKING_CHECKIN_LATE_MINUTES after its start. Too late: 409 with "
+        "`walk_in: {center, service}` for a walk-in ticket instead. No body is needed (any "
+        "body sent must be a JSON object; its fields are ignored)."
+    ),
+    path_descriptions=_CODE,
+    responses={201: ("The ticket, booked: true", Ticket)},
+    problems=(400, 404, 409, 415, 429),
+)
 def check_in(code: str) -> Any:
-
     json_body()  # the code alone suffices; a body, if any, must still be JSON
     now = now_utc()
     try:

@@ -1,7 +1,8 @@
 """The clerk's endpoints of /api/v1 (API.md "Window clerks"): sign on and off, open, pause and
 close a window, its queue and desk state, call-next, and every action on a ticket: recall,
 start, no-show, requeue, transfer, complete, priority. ``views.py`` has the same actions as
-pages; both load and authorise through ``access.py``."""
+pages; both load and authorise through ``access.py``. The shapes are declared in
+``schemas.py``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from flask import abort, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..api import bp, json_body, staff_required
+from ..api import bp
+from ..api.schema import operation
 from ..catalogue.models import ServiceItem
 from ..clock import now_utc, to_local
 from ..db import committed_for_response, db
@@ -19,12 +21,25 @@ from ..errors import Invalid
 from ..queueing import services as queue
 from ..queueing.formats import ticket_json
 from ..queueing.models import Outcome, Ticket
+from ..queueing.schemas import Ticket as TicketAnswer
 from ..windows.models import Window, WindowState
 from . import access, services
-from .api_spec import document_desk_api
 from .permissions import can_sign_on
+from .schemas import (
+    CompleteTicket,
+    DeskCompletion,
+    DeskState,
+    DeskWindow,
+    TransferTicket,
+    WindowQueueEntry,
+)
+from .schemas import WindowState as WindowStateAnswer
 
-document_desk_api()
+#: how the document names the path variables, as the contract has them
+WINDOW_ID = {"window_id": "id"}
+TICKET_ID = {"ticket_id": "id"}
+#: what every clerk action may answer besides its result (401 and 403 come with ``staff``)
+CONFLICTS = (404, 409)
 
 
 def _iso(moment, window: Window) -> str | None:
@@ -46,7 +61,16 @@ def window_json(window: Window) -> dict[str, Any]:
 
 
 @bp.post("/windows/<int:window_id>/sign-on")
-@staff_required
+@operation(
+    "Sign the caller on to a window for the day and open it",
+    description="Clerks and supervisors of the window's center. A clerk staffs one window: "
+    "signing on elsewhere signs them off (and closes) their previous window. 409 when another "
+    "clerk staffs the window today or the previous window still holds a ticket.",
+    responses={200: DeskWindow},
+    problems=CONFLICTS,
+    staff=True,
+    path_names=WINDOW_ID,
+)
 def sign_on_window(window_id: int) -> Any:
     window = db.get_or_404(Window, window_id)
     if not can_sign_on(current_user, window):
@@ -57,7 +81,14 @@ def sign_on_window(window_id: int) -> Any:
 
 
 @bp.post("/windows/<int:window_id>/sign-off")
-@staff_required
+@operation(
+    "Sign the clerk off a window and close it",
+    description="409 while the window holds a called or serving ticket.",
+    responses={200: DeskWindow},
+    problems=CONFLICTS,
+    staff=True,
+    path_names=WINDOW_ID,
+)
 def sign_off_window(window_id: int) -> Any:
     window = services.sign_off(access.operable_window(window_id), current_user, now=now_utc())
     db.session.commit()
@@ -65,7 +96,13 @@ def sign_off_window(window_id: int) -> Any:
 
 
 @bp.get("/windows/<int:window_id>/desk")
-@staff_required
+@operation(
+    "The desk: current ticket (applicant unmasked), queue, no-shows, today's counts",
+    responses={200: DeskState},
+    problems=CONFLICTS,
+    staff=True,
+    path_names=WINDOW_ID,
+)
 def desk_state(window_id: int) -> Any:
     window = access.operable_window(window_id)
     now = now_utc()
@@ -134,7 +171,13 @@ def _current_json(ticket: Ticket, now) -> dict[str, Any]:
 
 
 @bp.post("/windows/<int:window_id>/queue/<int:ticket_id>/priority")
-@staff_required
+@operation(
+    "Move a ticket waiting for this window into the priority lane",
+    responses={200: TicketAnswer},
+    problems=(*CONFLICTS, 422),
+    staff=True,
+    path_names=WINDOW_ID,
+)
 def grant_priority(window_id: int, ticket_id: int) -> Any:
     window = access.operable_window(window_id)
     ticket = access.waiting_ticket_of(window, ticket_id)
@@ -153,12 +196,6 @@ def window_state_json(window: Window) -> dict[str, Any]:
     }
 
 
-def _int(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(_("Must be a whole number."), field=field)
-    return value
-
-
 def _set_state(window_id: int, state: WindowState) -> Any:
     window = access.operable_window(window_id)
     window = queue.set_window_state(window, state, now=now_utc(), actor=current_user)
@@ -166,26 +203,42 @@ def _set_state(window_id: int, state: WindowState) -> Any:
         return jsonify(window_state_json(window))
 
 
+def _window_state_action(summary: str) -> Any:
+    return operation(
+        summary,
+        responses={200: WindowStateAnswer},
+        problems=CONFLICTS,
+        staff=True,
+        path_names=WINDOW_ID,
+    )
+
+
 @bp.post("/windows/<int:window_id>/open")
-@staff_required
+@_window_state_action("Open a window for calls")
 def open_window(window_id: int) -> Any:
     return _set_state(window_id, WindowState.OPEN)
 
 
 @bp.post("/windows/<int:window_id>/pause")
-@staff_required
+@_window_state_action("Pause a window (no calls)")
 def pause_window(window_id: int) -> Any:
     return _set_state(window_id, WindowState.PAUSED)
 
 
 @bp.post("/windows/<int:window_id>/close")
-@staff_required
+@_window_state_action("Close a window")
 def close_window(window_id: int) -> Any:
     return _set_state(window_id, WindowState.CLOSED)
 
 
 @bp.post("/windows/<int:window_id>/call-next")
-@staff_required
+@operation(
+    "Call the next ticket to this window (exactly once)",
+    responses={200: TicketAnswer, 204: ("Nobody is waiting for this window", None)},
+    problems=CONFLICTS,
+    staff=True,
+    path_names=WINDOW_ID,
+)
 def call_next(window_id: int) -> Any:
     window = access.operable_window(window_id)
     now = now_utc()
@@ -204,7 +257,13 @@ def call_next(window_id: int) -> Any:
 
 
 @bp.get("/windows/<int:window_id>/queue")
-@staff_required
+@operation(
+    "The window's queue in the order call-next takes it",
+    responses={200: list[WindowQueueEntry]},
+    problems=CONFLICTS,
+    staff=True,
+    path_names=WINDOW_ID,
+)
 def window_queue(window_id: int) -> Any:
     window = access.operable_window(window_id)
     now = now_utc()
@@ -221,7 +280,17 @@ def window_queue(window_id: int) -> Any:
     )
 
 
-def _ticket_action(ticket_id: int, action) -> Any:
+def _ticket_action(summary: str) -> Any:
+    return operation(
+        summary,
+        responses={200: TicketAnswer},
+        problems=CONFLICTS,
+        staff=True,
+        path_names=TICKET_ID,
+    )
+
+
+def _act(ticket_id: int, action) -> Any:
     ticket = access.actionable_ticket(ticket_id)
     now = now_utc()
     ticket = action(ticket, now=now, actor=current_user)
@@ -230,41 +299,47 @@ def _ticket_action(ticket_id: int, action) -> Any:
 
 
 @bp.post("/tickets/<int:ticket_id>/recall")
-@staff_required
+@_ticket_action("Announce a called ticket again")
 def recall(ticket_id: int) -> Any:
-    return _ticket_action(ticket_id, queue.recall_ticket)
+    return _act(ticket_id, queue.recall_ticket)
 
 
 @bp.post("/tickets/<int:ticket_id>/start")
-@staff_required
+@_ticket_action("Start serving a called ticket")
 def start(ticket_id: int) -> Any:
-    return _ticket_action(ticket_id, queue.start_ticket)
+    return _act(ticket_id, queue.start_ticket)
 
 
 @bp.post("/tickets/<int:ticket_id>/no-show")
-@staff_required
+@_ticket_action("Mark a called ticket no-show (过号)")
 def no_show(ticket_id: int) -> Any:
-    return _ticket_action(ticket_id, queue.mark_no_show)
+    return _act(ticket_id, queue.mark_no_show)
 
 
 @bp.post("/tickets/<int:ticket_id>/requeue")
-@staff_required
+@_ticket_action("Put a no-show back in the queue once")
 def requeue(ticket_id: int) -> Any:
-    return _ticket_action(ticket_id, queue.requeue_ticket)
+    return _act(ticket_id, queue.requeue_ticket)
 
 
 @bp.post("/tickets/<int:ticket_id>/transfer")
-@staff_required
-def transfer(ticket_id: int) -> Any:
+@operation(
+    "Transfer to another window or item; waits again, keeps its time",
+    body=TransferTicket,
+    responses={200: TicketAnswer},
+    problems=CONFLICTS,
+    staff=True,
+    path_names=TICKET_ID,
+)
+def transfer(ticket_id: int, body: TransferTicket) -> Any:
     ticket = access.actionable_ticket(ticket_id)
-    body = json_body()
     window = item = None
-    if body.get("window") is not None:
-        window = db.session.get(Window, _int(body["window"], "window"))
+    if body.window is not None:
+        window = db.session.get(Window, body.window)
         if window is None or window.center_id != ticket.center_id:
             raise Invalid(_("No such window at this center."), field="window")
-    if body.get("service") is not None:
-        item = db.session.get(ServiceItem, _int(body["service"], "service"))
+    if body.service is not None:
+        item = db.session.get(ServiceItem, body.service)
         if item is None or item.center_id != ticket.center_id:
             raise Invalid(_("This center offers no such service item."), field="service")
     now = now_utc()
@@ -274,26 +349,25 @@ def transfer(ticket_id: int) -> Any:
 
 
 @bp.post("/tickets/<int:ticket_id>/complete")
-@staff_required
-def complete(ticket_id: int) -> Any:
+@operation(
+    "Complete a served ticket and record its case",
+    body=CompleteTicket,
+    responses={200: DeskCompletion},
+    problems=CONFLICTS,
+    staff=True,
+    path_names=TICKET_ID,
+)
+def complete(ticket_id: int, body: CompleteTicket) -> Any:
     ticket = access.actionable_ticket(ticket_id)
-    body = json_body()
-    try:
-        outcome = Outcome(body.get("outcome"))
-    except ValueError:
-        raise Invalid(
-            _("Choose the outcome: completed, documents_missing or not_accepted."), field="outcome"
-        ) from None
-    notes = body.get("notes") or ""
-    if not isinstance(notes, str) or len(notes) > 2000:
-        raise Invalid(_("Notes must be text of at most 2000 characters."), field="notes")
-    applicant = {key: body.get(key) or None for key in ("applicant_name", "applicant_phone")}
-    for key, value in applicant.items():
-        if value is not None and not isinstance(value, str):
-            raise Invalid(_("Must be text."), field=key)
     now = now_utc()
     case_ = services.complete_at_desk(
-        ticket, now=now, outcome=outcome, notes=notes, actor=current_user, **applicant
+        ticket,
+        now=now,
+        outcome=Outcome(body.outcome),
+        notes=body.notes or "",
+        applicant_name=body.applicant_name or None,
+        applicant_phone=body.applicant_phone or None,
+        actor=current_user,
     )
     with committed_for_response():
         return jsonify(

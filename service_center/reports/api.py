@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..api import bp, staff_required
-from ..api.spec import PROBLEM, STAFF, document, json_content, ref
+from ..api import bp
+from ..api.schema import operation
 from ..clock import now_utc, to_local
 from ..errors import problem
-from . import services
+from . import schemas, services
 from .params import Errors, parse_date, parse_range
 from .services import TOTALS_MAX_DAYS, Durations, Figures
 
@@ -111,11 +111,20 @@ def _invalid(errors: Errors) -> Any:
 
 
 @bp.get("/reports/daily")
-@staff_required
-def daily_report() -> Any:
-    scope = services.scope_for(current_user, request.args.get("center"))
+@operation(
+    "A day's figures of a center (supervisors, administrators)",
+    description="A day is the center's local day. Cases count on the day they were completed, "
+    "tickets on the day they were issued. The 90th percentile is the nearest rank: the value at "
+    "rank ⌈0.9 × n⌉ of the times sorted ascending.",
+    query=schemas.DailyQuery,
+    responses={200: schemas.DailyReport},
+    problems=(404,),
+    staff=True,
+)
+def daily_report(query: schemas.DailyQuery) -> Any:
+    scope = services.scope_for(current_user, query.center)
     errors: Errors = {}
-    day = parse_date(request.args, "date", errors, scope.today(now_utc()))
+    day = parse_date(query.model_dump(), "date", errors, scope.today(now_utc()))
     if errors:
         return _invalid(errors)
     figures = services.compute_figures(scope, day, day)
@@ -123,12 +132,18 @@ def daily_report() -> Any:
 
 
 @bp.get("/reports/totals")
-@staff_required
-def totals_report() -> Any:
-    scope = services.scope_for(current_user, request.args.get("center"))
+@operation(
+    "The same figures summed over a range of days (at most 3653: 10 years)",
+    query=schemas.TotalsQuery,
+    responses={200: schemas.TotalsReport},
+    problems=(404,),
+    staff=True,
+)
+def totals_report(query: schemas.TotalsQuery) -> Any:
+    scope = services.scope_for(current_user, query.center)
     errors: Errors = {}
     first, last = parse_range(
-        request.args,
+        query.model_dump(by_alias=True),
         TOTALS_MAX_DAYS,
         errors,
         default_first=None,
@@ -145,134 +160,3 @@ def totals_report() -> Any:
             "days": (last - first).days + 1,
         }
     )
-
-
-_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
-_DURATIONS = {
-    "type": "object",
-    "properties": {
-        "count": {"type": "integer"},
-        "mean": {"type": ["number", "null"], "description": "seconds, rounded to 0.1"},
-        "p90": {"type": ["integer", "null"], "description": "seconds, nearest rank"},
-    },
-}
-_CENTER = {
-    "name": "center",
-    "in": "query",
-    "schema": {"type": "string"},
-    "description": "a center's code, or `all` (county administrators); empty: the caller's own "
-    "center (county administrators: all)",
-}
-_ERRORS = {"401": PROBLEM, "403": PROBLEM, "404": PROBLEM, "422": PROBLEM}
-
-document(
-    {
-        "/reports/daily": {
-            "get": {
-                "summary": "A day's figures of a center (supervisors, administrators)",
-                "description": "A day is the center's local day. Cases count on the day they "
-                "were completed, tickets on the day they were issued. The 90th percentile is "
-                "the nearest rank: the value at rank ⌈0.9 × n⌉ of the times sorted ascending.",
-                "security": STAFF,
-                "parameters": [
-                    _CENTER,
-                    {
-                        "name": "date",
-                        "in": "query",
-                        "schema": {"type": "string", "format": "date"},
-                        "description": "YYYY-MM-DD; default today",
-                    },
-                ],
-                "responses": {"200": json_content(ref("DailyReport")), **_ERRORS},
-            }
-        },
-        "/reports/totals": {
-            "get": {
-                "summary": "The same figures summed over a range of days (at most 3653: 10 years)",
-                "security": STAFF,
-                "parameters": [
-                    _CENTER,
-                    {
-                        "name": "from",
-                        "in": "query",
-                        "required": True,
-                        "schema": {"type": "string", "format": "date"},
-                    },
-                    {
-                        "name": "to",
-                        "in": "query",
-                        "schema": {"type": "string", "format": "date"},
-                        "description": "inclusive; default today",
-                    },
-                ],
-                "responses": {"200": json_content(ref("TotalsReport")), **_ERRORS},
-            }
-        },
-    },
-    {
-        "ReportFigures": {
-            "type": "object",
-            "required": [
-                "center",
-                "cases",
-                "cases_total",
-                "tickets_issued",
-                "tickets_booked",
-                "no_shows",
-                "wait_seconds",
-                "service_seconds",
-                "satisfaction",
-                "windows",
-                "clerks",
-            ],
-            "properties": {
-                "center": {"type": "string", "description": "the center's code, or `all`"},
-                "center_name": {"type": ["string", "null"]},
-                "cases": {**_COUNTS, "description": "cases per case type code"},
-                "cases_total": {"type": "integer"},
-                "outcomes": {"type": "object", "additionalProperties": _COUNTS},
-                "outcomes_total": _COUNTS,
-                "tickets_issued": {"type": "integer"},
-                "tickets_walk_in": {"type": "integer"},
-                "tickets_booked": {"type": "integer"},
-                "no_shows": {"type": "integer"},
-                "tickets": {"type": "object", "additionalProperties": _COUNTS},
-                "wait_seconds": _DURATIONS,
-                "service_seconds": _DURATIONS,
-                "percentile": {"const": "nearest-rank"},
-                "satisfaction": {
-                    "type": "object",
-                    "properties": {
-                        "count": {"type": "integer"},
-                        "mean": {"type": ["number", "null"]},
-                        "low_count": {"type": "integer", "description": "ratings 1 and 2"},
-                        "low_share_percent": {"type": ["number", "null"]},
-                        "low_comments": {"type": "array", "items": {"type": "object"}},
-                    },
-                },
-                "windows": {"type": "array", "items": {"type": "object"}},
-                "clerks": {"type": "array", "items": {"type": "object"}},
-                "top_items": {"type": "array", "items": {"type": "object"}},
-            },
-        },
-        "DailyReport": {
-            "allOf": [
-                ref("ReportFigures"),
-                {"type": "object", "properties": {"date": {"type": "string", "format": "date"}}},
-            ]
-        },
-        "TotalsReport": {
-            "allOf": [
-                ref("ReportFigures"),
-                {
-                    "type": "object",
-                    "properties": {
-                        "from": {"type": "string", "format": "date"},
-                        "to": {"type": "string", "format": "date"},
-                        "days": {"type": "integer"},
-                    },
-                },
-            ]
-        },
-    },
-)

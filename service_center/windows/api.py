@@ -7,9 +7,9 @@ from typing import Any
 from flask import jsonify
 
 from ..api import bp
-from ..api.spec import CODE, PROBLEM, array_of, document, json_content
+from ..api.schema import operation
 from ..catalogue import services as catalogue
-from . import services
+from . import schemas, services
 from .models import Window
 
 
@@ -32,42 +32,11 @@ def window_json(window: Window) -> dict[str, Any]:
 
 
 @bp.get("/centers/<code>/windows")
+@operation(
+    "List a center's windows with their skills and state",
+    responses={200: list[schemas.Window]},
+    problems=(404,),
+)
 def list_windows(code: str) -> Any:
     center = catalogue.get_center(code)
     return jsonify([window_json(w) for w in services.list_windows(center)])
-
-
-document(
-    {
-        "/centers/{code}/windows": {
-            "get": {
-                "summary": "List a center's windows with their skills and state",
-                "parameters": [CODE],
-                "responses": {"200": json_content(array_of("Window")), "404": PROBLEM},
-            }
-        },
-    },
-    {
-        "Window": {
-            "type": "object",
-            "required": [
-                "id",
-                "number",
-                "name",
-                "status",
-                "comprehensive",
-                "case_types",
-                "services",
-            ],
-            "properties": {
-                "id": {"type": "integer"},
-                "number": {"type": "integer"},
-                "name": {"type": "string"},
-                "status": {"enum": ["open", "paused", "closed"]},
-                "comprehensive": {"type": "boolean"},
-                "case_types": {"type": "array", "items": {"type": "string"}},
-                "services": {"type": "array", "items": {"type": "integer"}},
-            },
-        },
-    },
-)
