@@ -20,6 +20,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# axe-core (npm, test-only, never served) checks the pages' accessibility in the browser tests.
+if [ ! -f node_modules/axe-core/axe.min.js ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm ci --no-audit --no-fund --silent
+  else
+    echo "npm is not installed: the accessibility checks need it (apt-get install npm)" >&2
+  fi
+fi
+
 # wrk drives the benchmark's smoke test (tests/test_benchmarks_smoke.py).
 if ! command -v wrk >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ]; then

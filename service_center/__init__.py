@@ -75,6 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def _register_areas(app: Flask) -> None:
     """Register every area's pages, and its JSON routes on the one ``/api/v1`` blueprint."""
     from . import api
+    from .admin import views as admin_views
     from .auth import views as auth_views
     from .booking import views as booking_views
     from .catalogue import views as catalogue_views
@@ -93,10 +94,12 @@ def _register_areas(app: Flask) -> None:
     app.register_blueprint(desk_views.bp)
     app.register_blueprint(display_views.bp)
     app.register_blueprint(reports_views.bp)
+    app.register_blueprint(admin_views.bp)
     # the catalogue's item page lists the windows that handle the item (templates only look up)
     app.add_template_global(windows_services.windows_for, "windows_for")
 
     # each area's API module adds its routes to api.bp as it is imported
+    from .admin import api as admin_api  # noqa: F401
     from .booking import api as booking_api  # noqa: F401
     from .catalogue import api as catalogue_api  # noqa: F401
     from .desk import api as desk_api  # noqa: F401

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from . import audit
 from .auth.models import Role, User
 from .auth.services import create_user, issue_api_token
 from .catalogue.models import Center
@@ -76,6 +77,15 @@ def create_user_command(
         user = create_user(username, password, Role(role), center, display_name)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
+    audit.record(
+        "user.create",
+        actor=None,
+        actor_name="(command line)",
+        now=now_utc(),
+        obj=user,
+        object_label=user.username,
+        after={"username": user.username, "role": user.role, "center_id": user.center_id},
+    )
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.username}.")
 
@@ -89,7 +99,18 @@ def issue_token_command(username: str, name: str) -> None:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.BadParameter(f"no user {username!r}", param_hint="USERNAME")
-    token = issue_api_token(user, name, now=now_utc())
+    now = now_utc()
+    token = issue_api_token(user, name, now=now)
+    audit.record(
+        "token.issue",
+        actor=None,
+        actor_name="(command line)",
+        now=now,
+        object_type="api_token",
+        object_label=name,
+        center_id=user.center_id,
+        after={"name": name, "user": user.username, "token": "x"},
+    )
     db.session.commit()
     click.echo(token)
 

@@ -1,5 +1,6 @@
 """Every model of every area, imported in one place so metadata and migrations see them all."""
 
+from .audit import AuditRecord
 from .auth.models import ApiToken, Role, User
 from .booking.models import Appointment, AppointmentState, BookingSlot
 from .catalogue.models import CaseType, Center, CenterDay, Department, OpeningHours, ServiceItem
@@ -15,11 +16,12 @@ from .queueing.models import (
     WalkInCap,
 )
 from .reports.models import ReportDay, ReportDayTimes, ReportGeneration
-from .windows.models import Window, WindowState, window_services
+from .windows.models import Window, WindowState, window_services, window_staff
 
 __all__ = [
     "ApiToken",
     "Appointment",
+    "AuditRecord",
     "AppointmentState",
     "BookingSlot",
     "Case",
@@ -45,4 +47,5 @@ __all__ = [
     "Window",
     "WindowState",
     "window_services",
+    "window_staff",
 ]

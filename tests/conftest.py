@@ -30,6 +30,7 @@ pytest_plugins = [
     "tests.fixtures.desk",
     "tests.fixtures.reports",
     "tests.fixtures.statements",
+    "tests.fixtures.admin",
 ]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +36,8 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     center_id: Mapped[int | None] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    #: set by a password reset: the next sign-in must choose a new password first
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     center: Mapped[Center | None] = relationship()
 
@@ -78,6 +80,8 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  #: sha256 of the token
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the last use, kept to the hour (written at most once an hour: auth/services.py)
+    last_used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 

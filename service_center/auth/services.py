@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import functools
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, insert, select, update
 
+from .. import audit
 from ..catalogue.models import Center
-from ..db import db
+from ..db import db, write_connection
 from ..errors import Conflict, Invalid
 from .models import ApiToken, Role, User
+
+#: a device token's use is written down (``last_used_dt`` and the audit trail) at most this often
+TOKEN_USE_PRECISION = timedelta(hours=1)
+PASSWORD_MIN = 8
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -20,6 +26,58 @@ def authenticate(username: str, password: str) -> User | None:
     if user is None or not user.is_enabled or not user.check_password(password):
         return None
     return user
+
+
+def sign_in(username: str, password: str, *, now: datetime) -> User | None:
+    """``authenticate``, with the attempt written to the audit trail (success or failure).
+
+    A failure names the account only when the username is one (a password typed into the
+    username field is never stored).
+    """
+    user = authenticate(username, password)
+    if user is not None:
+        audit.record("auth.sign_in", actor=user, now=now, center_id=user.center_id)
+        return user
+    known = db.session.scalar(select(User).where(User.username == username.strip()))
+    audit.record(
+        "auth.sign_in_failed",
+        actor=known,
+        actor_name=known.username if known is not None else "",
+        now=now,
+        center_id=known.center_id if known is not None else None,
+        object_label="" if known is not None else _("unknown username"),
+    )
+    return None
+
+
+def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
+    """Set a new password the user chose, knowing the current one.
+
+    :raises Invalid: for a wrong current password, or a new one too short or unchanged.
+    """
+    if not user.check_password(current):
+        raise Invalid(_("The current password is wrong."), field="current")
+    check_new_password(new)
+    if current == new:
+        raise Invalid(_("Choose a password different from the current one."), field="new")
+    user.set_password(new)
+    user.must_change_password = False
+    audit.record(
+        "auth.password_change",
+        actor=user,
+        obj=user,
+        object_label=user.username,
+        now=now,
+        before={"password": None},
+        after={"password": "x"},
+    )
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise Invalid(
+            _("The password needs at least %(n)d characters.", n=PASSWORD_MIN), field="new"
+        )
 
 
 def create_user(
@@ -60,16 +118,46 @@ def issue_api_token(user: User, name: str, *, now: datetime) -> str:
     return token
 
 
-def user_for_token(token: str) -> User | None:
-    """Return the enabled user a live bearer token belongs to."""
-    return db.session.scalar(_user_by_token_hash(), {"token_hash": ApiToken.hash(token)})
+def user_for_token(token: str, *, now: datetime) -> User | None:
+    """Return the enabled user a live bearer token belongs to.
+
+    The token's use is written down at most once per ``TOKEN_USE_PRECISION`` (its
+    ``last_used_dt`` and an ``auth.token_used`` audit record), on a connection of its own, so a
+    device's every call costs one statement, as before.
+    """
+    row = db.session.execute(_user_by_token_hash(), {"token_hash": ApiToken.hash(token)}).first()
+    if row is None:
+        return None
+    user, token_id, token_name, last_used = row
+    if last_used is None or now - last_used >= TOKEN_USE_PRECISION:
+        _note_token_use(user, token_id, token_name, now=now)
+    return user
+
+
+def _note_token_use(user: User, token_id: int, name: str, *, now: datetime) -> None:
+    with write_connection() as conn:
+        conn.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_dt=now))
+        conn.execute(
+            insert(audit.AuditRecord),
+            [
+                audit.values(
+                    "auth.token_used",
+                    actor=user,
+                    now=now,
+                    object_type="api_token",
+                    object_id=str(token_id),
+                    object_label=name,
+                    center_id=user.center_id,
+                )
+            ],
+        )
 
 
 @functools.cache
 def _user_by_token_hash():
     # built once: every bearer request (the clerks' devices) looks its caller up
     return (
-        select(User)
+        select(User, ApiToken.id, ApiToken.name, ApiToken.last_used_dt)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(
             ApiToken.token_hash == bindparam("token_hash"),

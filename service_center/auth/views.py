@@ -20,11 +20,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from ..clock import now_utc
 from ..db import db
+from ..errors import Invalid
 from ..extensions import limiter, login_manager
 from ..urls import local_target
 from . import services
-from .forms import LoginForm
+from .forms import LoginForm, PasswordForm
 from .models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -36,6 +38,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
     app.before_request(_forget_previous_caller)
+    app.before_request(_password_change_first)
 
 
 def _forget_previous_caller() -> None:
@@ -48,9 +51,28 @@ def _forget_previous_caller() -> None:
     g.pop("auth_via_token", None)
 
 
+#: what a signed-in user whose password was reset may still open before changing it
+_ALLOWED_BEFORE_CHANGE = frozenset({"auth.change_password", "auth.logout", "static"})
+
+
+def _password_change_first() -> Response | None:
+    """After a password reset, every page leads to the change form until it is done."""
+    if (
+        request.endpoint in _ALLOWED_BEFORE_CHANGE
+        or request.endpoint is None
+        or request.endpoint.endswith(".static")
+        or not current_user.is_authenticated
+        or not current_user.must_change_password
+        or g.get("auth_via_token")
+    ):
+        return None
+    return redirect(url_for("auth.change_password", next=request.full_path))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_enabled else None  # disabled: signed out
 
 
 @login_manager.request_loader
@@ -58,7 +80,7 @@ def load_user_from_bearer(req: Any) -> User | None:
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    user = services.user_for_token(header[len("Bearer ") :].strip())
+    user = services.user_for_token(header[len("Bearer ") :].strip(), now=now_utc())
     if user is not None:
         g.auth_via_token = True
     return user
@@ -79,11 +101,15 @@ def login() -> Any:
         return redirect(url_for("auth.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.username.data or "", form.password.data or "")
+        user = services.sign_in(form.username.data or "", form.password.data or "", now=now_utc())
+        db.session.commit()
         if user is not None:
             login_user(user)
             flash(_("Signed in as %(name)s.", name=user.display_name), "success")
-            return redirect(local_target(request.args.get("next")) or url_for("auth.home"))
+            target = local_target(request.args.get("next")) or url_for("auth.home")
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password", next=target))
+            return redirect(target)
         form.password.errors.append(_("Wrong username or password."))
     status = 200 if request.method == "GET" else 401 if form.errors.get("password") else 400
     return render_template("auth/login.html", form=form), status
@@ -101,3 +127,22 @@ def logout() -> Response:
 @login_required
 def home() -> str:
     return render_template("auth/home.html", user=current_user)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current.data or "", form.new.data or "", now=now_utc()
+            )
+        except Invalid as exc:
+            getattr(form, exc.field or "new").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."), "success")
+            return redirect(local_target(request.args.get("next")) or url_for("auth.home"))
+    status = 200 if request.method == "GET" else 400
+    return render_template("auth/password.html", form=form), status

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from ..catalogue import calendar, holidays
 from ..catalogue import services as catalogue
@@ -121,7 +122,8 @@ def load_command(year: int, path: Path) -> None:
             f"{path} is not UTF-8 text (Excel: save as 'CSV UTF-8'); nothing was loaded."
         ) from exc
     except holidays.NoticeFileInvalid as exc:
-        problems = "\n".join(f"  {p}" for p in exc.problems)
+        with force_locale("en"):
+            problems = "\n".join(f"  {p}" for p in exc.problems)
         raise click.ClickException(
             f"{path} has {len(exc.problems)} wrong row(s); nothing was loaded:\n{problems}"
         ) from exc

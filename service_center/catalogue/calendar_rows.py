@@ -139,3 +139,16 @@ def _subclasses(base: type) -> list[type]:
 def _forget_changes(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_CHANGED, None)
+
+
+def settings_changed(center_ids: Iterable[int]) -> None:
+    """Bump the version of centers whose settings an administrator changed outside their
+    calendar rows (the center itself, its windows, its items), in the session's transaction.
+
+    The same version keys every worker's copies and the hall screens' board, so the change
+    shows from the very next request in every process.
+    """
+    session = db.session()
+    ids = set(center_ids)
+    bump_calendar_versions(session, ids)
+    _note_changed(session, ids)

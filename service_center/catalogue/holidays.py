@@ -22,8 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 import chinese_calendar
+from flask_babel import lazy_gettext as _l
 from lunardate import LunarDate
 
 #: the English names chinese-calendar gives its holidays (calendar.py translates them)
@@ -143,14 +145,26 @@ class NoticeRow:
 
 
 class NoticeFileInvalid(ValueError):
-    """A notice file with wrong rows: every problem, one line each, and nothing stored."""
+    """A notice file with wrong rows: every problem, one line each, and nothing stored.
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+    The problems are said in the language of the moment they are read (``str(problem)``): the
+    admin page's, or English on the command line (``force_locale("en")``).
+    """
+
+    def __init__(self, problems: list[Any]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
 
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
 
 
 def parse_notice(year: int, text: str) -> list[NoticeRow]:
@@ -166,22 +180,28 @@ def parse_notice(year: int, text: str) -> list[NoticeRow]:
     header = [cell.strip().lower() for cell in next(reader, [])]
     if tuple(header[: len(NOTICE_COLUMNS)]) != NOTICE_COLUMNS:
         raise NoticeFileInvalid(
-            [f"line 1: the header must be {','.join(NOTICE_COLUMNS)} (found {','.join(header)})"]
+            [
+                _l(
+                    "line 1: the header must be %(columns)s (found %(found)s)",
+                    columns=",".join(NOTICE_COLUMNS),
+                    found=",".join(header),
+                )
+            ]
         )
     rows: list[NoticeRow] = []
-    problems: list[str] = []
+    problems: list[Any] = []
     seen: dict[date, int] = {}
     for line, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
         row, problem = _notice_row(year, [cell.strip() for cell in cells], seen, line)
         if problem:
-            problems.append(f"line {line}: {problem}")
+            problems.append(_l("line %(line)d: %(problem)s", line=line, problem=problem))
         elif row is not None:
             seen[row.day] = line
             rows.append(row)
     if not rows and not problems:
-        problems.append("the file lists no days")
+        problems.append(_l("the file lists no days"))
     if problems:
         raise NoticeFileInvalid(problems)
     return sorted(rows, key=lambda r: r.day)
@@ -189,30 +209,41 @@ def parse_notice(year: int, text: str) -> list[NoticeRow]:
 
 def _notice_row(
     year: int, cells: list[str], seen: Mapping[date, int], line: int
-) -> tuple[NoticeRow | None, str]:
+) -> tuple[NoticeRow | None, Any]:
     if any(cells[len(NOTICE_COLUMNS) :]):
-        return None, "more than four columns (a comma inside a name needs quotes)"
+        return None, _l("more than four columns (a comma inside a name needs quotes)")
     cells = (cells + [""] * len(NOTICE_COLUMNS))[: len(NOTICE_COLUMNS)]
     text, kind, name_zh, name_en = cells
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        return None, f"{text!r} is not a date (YYYY-MM-DD)"
+        return None, _l("%(text)s is not a date (YYYY-MM-DD)", text=repr(text))
     if day.year != year:
-        return None, f"{day} is not in {year}"
+        return None, _l("%(day)s is not in %(year)d", day=day.isoformat(), year=year)
     if day in seen:
-        return None, f"{day} is listed twice (first on line {seen[day]})"
+        return None, _l(
+            "%(day)s is listed twice (first on line %(first)d)",
+            day=day.isoformat(),
+            first=seen[day],
+        )
     kind = kind.lower()
     if kind not in HOLIDAY_KINDS | WORKDAY_KINDS:
-        return None, f"kind {kind!r} is neither 'holiday' nor 'working day'"
+        return None, _l("kind %(kind)s is neither 'holiday' nor 'working day'", kind=repr(kind))
     is_holiday = kind in HOLIDAY_KINDS
-    weekday = WEEKDAYS[day.weekday()]
     if not is_holiday and day.weekday() < 5:
-        return None, f"{day} is a {weekday}: a working day here must be a weekend (调休)"
+        return None, _l(
+            "%(day)s is a %(weekday)s: a working day here must be a weekend (调休)",
+            day=day.isoformat(),
+            weekday=WEEKDAYS[day.weekday()],
+        )
     if is_holiday and not name_zh:
-        return None, f"{day}: a day off needs its holiday's Chinese name (name_zh)"
+        return None, _l(
+            "%(day)s: a day off needs its holiday's Chinese name (name_zh)", day=day.isoformat()
+        )
     if len(name_zh) > 60 or len(name_en) > 80:
-        return None, f"{day}: names are at most 60 (zh) and 80 (en) characters"
+        return None, _l(
+            "%(day)s: names are at most 60 (zh) and 80 (en) characters", day=day.isoformat()
+        )
     return NoticeRow(day, is_holiday, name_zh, name_en), ""
 
 

@@ -132,6 +132,8 @@ class ServiceItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(32))
+    #: the national item code (事项编码), when the center has it; unique within the center
+    national_code: Mapped[str | None] = mapped_column(String(64))
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(200))
     case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"))
@@ -154,6 +156,7 @@ class ServiceItem(db.Model):
 
     __table_args__ = (
         UniqueConstraint("center_id", "code"),
+        UniqueConstraint("center_id", "national_code"),
         CheckConstraint(
             "(is_on_the_spot AND time_limit_days IS NULL)"
             " OR (NOT is_on_the_spot AND time_limit_days >= 1)",

@@ -15,6 +15,27 @@ from .models import CaseType, Center, Department, ServiceItem
 
 MAX_QUERY_LENGTH = 60
 
+#: the case types of PRODUCT.md: code, ticket letter, names; every case records one of them
+CASE_TYPES = (
+    ("business", "B", "商事类", "Business"),
+    ("investment", "T", "投资类", "Investment"),
+    ("livelihood", "M", "民生类", "Livelihood"),
+)
+
+
+def ensure_case_types() -> dict[str, CaseType]:
+    """Return the case types by code, adding the missing ones of ``CASE_TYPES`` (a new
+    deployment starts with none)."""
+    found = {ct.code: ct for ct in db.session.scalars(select(CaseType))}
+    for position, (code, prefix, name_zh, name_en) in enumerate(CASE_TYPES):
+        if code not in found:
+            found[code] = CaseType(
+                code=code, prefix=prefix, name_zh=name_zh, name_en=name_en, position=position
+            )
+            db.session.add(found[code])
+    db.session.flush()
+    return found
+
 
 def pinyin_keys(text: str) -> tuple[str, str]:
     """Return (initials, full pinyin) of ``text``: 营业执照 → ("yyzz", "yingyezhizhao")."""

@@ -12,18 +12,12 @@ from sqlalchemy import func, select
 from ..auth.models import Role
 from ..auth.services import create_user
 from ..catalogue.models import CaseType, Center, Department, OpeningHours, ServiceItem
-from ..catalogue.services import set_pinyin
+from ..catalogue.services import ensure_case_types, set_pinyin
 from ..db import db
 from ..windows.models import Window
 
 DATA = Path(__file__).with_name("catalogue.json")
 DEMO_PASSWORD = "demo-pass-2026"
-
-CASE_TYPES = [
-    ("business", "B", "商事类", "Business"),
-    ("investment", "T", "投资类", "Investment"),
-    ("livelihood", "M", "民生类", "Livelihood"),
-]
 
 WEEKDAYS = range(5)
 ZHUANGZHAI_HOURS = [(time(9, 0), time(12, 0)), (time(13, 30), time(17, 30))]
@@ -59,7 +53,7 @@ def seed_demo(password: str = DEMO_PASSWORD) -> list[DemoAccount]:
     if is_seeded():
         return []
     data = json.loads(DATA.read_text(encoding="utf-8"))
-    case_types = _seed_case_types()
+    case_types = ensure_case_types()
     departments = {
         d["code"]: Department(code=d["code"], name_zh=d["name_zh"], name_en=d["name_en"])
         for d in data["departments"]
@@ -123,16 +117,6 @@ def seed_demo(password: str = DEMO_PASSWORD) -> list[DemoAccount]:
             account.display_name,
         )
     return DEMO_ACCOUNTS
-
-
-def _seed_case_types() -> dict[str, CaseType]:
-    case_types = {}
-    for position, (code, prefix, name_zh, name_en) in enumerate(CASE_TYPES):
-        case_types[code] = CaseType(
-            code=code, prefix=prefix, name_zh=name_zh, name_en=name_en, position=position
-        )
-    db.session.add_all(case_types.values())
-    return case_types
 
 
 def _add_hours(center: Center, plan: dict[int, list[tuple[time, time]]]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..auth.models import Role
+from ..windows.services import staffable_window_ids
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -26,8 +27,27 @@ def _works_at(user: User, center_id: int) -> bool:
 
 
 def can_sign_on(user: User, window: Window) -> bool:
-    """Tell whether ``user`` may sign on to ``window`` (clerks and supervisors of its center)."""
-    return _works_at(user, window.center_id)
+    """Tell whether ``user`` may sign on to ``window``: supervisors of its center, and its
+    clerks, to the windows their administrators gave them (every window, when none were
+    given). Nobody signs on to a retired window."""
+    if not _works_at(user, window.center_id) or window.is_retired:
+        return False
+    if user.role is Role.SUPERVISOR:
+        return True
+    given = staffable_window_ids(user)
+    return not given or window.id in given
+
+
+def sign_on_choices(user: User, windows: list[Window]) -> list[Window]:
+    """The windows of ``windows`` that ``user`` may sign on to (one query for all)."""
+    if user.role is not Role.CLERK:
+        return [w for w in windows if _works_at(user, w.center_id) and not w.is_retired]
+    given = staffable_window_ids(user)
+    return [
+        w
+        for w in windows
+        if _works_at(user, w.center_id) and not w.is_retired and (not given or w.id in given)
+    ]
 
 
 def can_operate_window(user: User, window: Window) -> bool:

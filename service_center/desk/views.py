@@ -27,7 +27,7 @@ from ..queueing.models import Outcome, Ticket
 from ..windows.models import Window, WindowState
 from . import access, services
 from .forms import OUTCOME_LABELS, ActionForm, CaseCompletionForm, TicketTransferForm
-from .permissions import can_operate_window, can_sign_on
+from .permissions import can_operate_window, can_sign_on, sign_on_choices
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -51,10 +51,14 @@ def index() -> Any:
     if mine is not None and current_user.role is Role.CLERK:
         return redirect(url_for("desk.window", window_id=mine.id))
     windows = db.session.scalars(
-        select(Window).where(Window.center_id == current_user.center_id).order_by(Window.number)
+        select(Window)
+        .where(Window.center_id == current_user.center_id, Window.retired_dt.is_(None))
+        .order_by(Window.number)
     )
     now = now_utc()
-    windows = list(windows)
+    choices = sign_on_choices(current_user, list(windows))
+    windows = [w for w in choices if w != mine] + ([mine] if mine is not None else [])
+    windows.sort(key=lambda w: w.number)
     taken = {w.id for w in windows if w != mine and services.staffed_today(w, now=now)}
     return render_template(
         "desk/index.html", windows=windows, mine=mine, taken=taken, form=ActionForm()

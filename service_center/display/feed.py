@@ -154,7 +154,9 @@ def known_board(code: str, *, now: datetime) -> KnownBoard:
         center_id=center.id,
         timezone=center.timezone,
         day=local_date(now, center.timezone),
-        version=services.board_version(center, now=now),
+        # the center's settings version: an administrator's change (a window renamed, added
+        # or retired) shows on the screens like a call does
+        version=f"{services.board_version(center, now=now)}.{center.calendar_version}",
         read_at=time.monotonic(),
     )
     kept_boards[code] = kept

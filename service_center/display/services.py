@@ -148,7 +148,7 @@ def window_statuses(center: Center) -> list[WindowStatus]:
     }
     rows = db.session.execute(
         select(Window.id, Window.number, Window.name_zh, Window.name_en, Window.state)
-        .where(Window.center_id == center.id)
+        .where(Window.center_id == center.id, Window.retired_dt.is_(None))
         .order_by(Window.number)
     )
     return [
@@ -186,7 +186,11 @@ def get_window(center: Center, number: int) -> Window:
     :raises NotFound: when the center has no such window.
     """
     window = db.session.scalar(
-        select(Window).where(Window.center_id == center.id, Window.number == number)
+        select(Window).where(
+            Window.center_id == center.id,
+            Window.number == number,
+            Window.retired_dt.is_(None),
+        )
     )
     if window is None:
         raise NotFound(_("This center has no window %(number)d.", number=number))

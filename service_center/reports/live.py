@@ -106,7 +106,7 @@ def center_now(center: Center, *, now: datetime, per_window: bool = True) -> Cen
         }
         for window in db.session.scalars(
             select(Window)
-            .where(Window.center_id == center.id)
+            .where(Window.center_id == center.id, Window.retired_dt.is_(None))
             .options(selectinload(Window.clerk))
             .order_by(Window.number)
         ):

@@ -40,6 +40,15 @@ window_services = Table(
     Index("ix_window_services_item", "service_item_id"),
 )
 
+#: the windows a clerk may staff, as their center's administrators gave them (none: any window
+#: of the center)
+window_staff = Table(
+    "window_staff",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("window_id", ForeignKey("windows.id", ondelete="CASCADE"), primary_key=True),
+)
+
 
 class Window(db.Model):
     """A window; a comprehensive window (综合窗口) handles every item of its center."""
@@ -60,10 +69,14 @@ class Window(db.Model):
     )  #: the clerk signed on today; a clerk staffs one window at a time
     clerk_since_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state_changed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the window was retired: it keeps its history, but nobody staffs it again and no
+    #: list, queue or screen shows it (a window with history is never deleted)
+    retired_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     center: Mapped[Center] = relationship(back_populates="windows")
     services: Mapped[list[ServiceItem]] = relationship(secondary=window_services)
     clerk: Mapped[User | None] = relationship()
+    staff: Mapped[list[User]] = relationship(secondary=window_staff)
 
     __table_args__ = (
         UniqueConstraint("center_id", "number"),
@@ -73,6 +86,10 @@ class Window(db.Model):
     @property
     def name(self) -> str:
         return localized(self, "name")
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_dt is not None
 
     def handles(self, item: ServiceItem) -> bool:
         """Tell whether this window can serve ``item``."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from ..auth.models import User
 from ..catalogue.models import Center, ServiceItem
 from ..db import db
-from .models import Window, window_services
+from .models import Window, window_services, window_staff
 
 
 def list_windows(center: Center) -> list[Window]:
@@ -15,7 +16,7 @@ def list_windows(center: Center) -> list[Window]:
     return list(
         db.session.scalars(
             select(Window)
-            .where(Window.center_id == center.id)
+            .where(Window.center_id == center.id, Window.retired_dt.is_(None))
             .options(selectinload(Window.services).selectinload(ServiceItem.case_type))
             .order_by(Window.number)
         )
@@ -33,7 +34,20 @@ def windows_for(item: ServiceItem) -> list[Window]:
     )
     stmt = (
         select(Window)
-        .where(Window.center_id == item.center_id, or_(Window.is_comprehensive, handles))
+        .where(
+            Window.center_id == item.center_id,
+            Window.retired_dt.is_(None),
+            or_(Window.is_comprehensive, handles),
+        )
         .order_by(Window.number)
     )
     return list(db.session.scalars(stmt))
+
+
+def staffable_window_ids(user: User) -> set[int]:
+    """The windows an administrator gave the clerk ``user`` to staff (empty: any window)."""
+    return set(
+        db.session.scalars(
+            select(window_staff.c.window_id).where(window_staff.c.user_id == user.id)
+        )
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from service_center.auth.models import Role, User
 from service_center.auth.services import user_for_token
 from service_center.catalogue.models import Center, ServiceItem
+from service_center.clock import now_utc
 from service_center.db import db
 from service_center.windows.models import Window
 
@@ -100,8 +101,8 @@ def test_issue_token_prints_a_token_that_authenticates_as_the_user(runner, world
     assert result.exit_code == 0, result.output
     token = result.output.strip()
     assert len(token) >= 40
-    assert user_for_token(token) == world.users.clerk
-    assert user_for_token(token[:-1] + "?") is None
+    assert user_for_token(token, now=now_utc()) == world.users.clerk
+    assert user_for_token(token[:-1] + "?", now=now_utc()) is None
 
 
 def test_issue_token_for_an_unknown_user_fails(runner, app_ctx):

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from service_center.auth.services import issue_api_token
+from service_center.auth.services import issue_api_token, user_for_token
 from service_center.clock import local_date, now_utc
 from service_center.db import db
 from service_center.demo.history import seed_history
@@ -41,6 +41,8 @@ def history(world) -> SimpleNamespace:
         )
     token = issue_api_token(world.users.supervisor, "reports", now=now_utc())
     db.session.commit()
+    # in use this hour already: a token's use is written once an hour (auth/services.py)
+    assert user_for_token(token, now=now_utc()) is not None
     per_day = select(Case.service_date, func.count()).group_by(Case.service_date)
     sizes = {day: n for day, n in db.session.execute(per_day)}
     return SimpleNamespace(sizes=sizes, bearer={"Authorization": f"Bearer {token}"})

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from service_center.auth.services import issue_api_token
+from service_center.auth.services import issue_api_token, user_for_token
+from service_center.clock import now_utc
 from service_center.db import db
 from tests.fixtures.booking import NO_LIMITS
 
@@ -67,6 +68,9 @@ def test_a_clerk_calls_starts_and_completes(
     window.clerk_id = world.users.clerk.id  # signed on, working from a desk device
     token = issue_api_token(world.users.clerk, "desk-1", now=app_clock.now)
     db.session.commit()
+    # the desk device has been at work this hour: its token's use is written once an hour
+    # (auth/services.py), not on every call measured here
+    assert user_for_token(token, now=now_utc()) is not None
     issued = client.post(
         "/api/v1/tickets", json={"center": "testtown", "service": world.items.food.id}
     )

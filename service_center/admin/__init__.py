@@ -1,0 +1,1 @@
+"""Administration: centers, windows, items, staff, calendar and devices, with an audit trail."""

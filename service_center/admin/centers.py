@@ -1,0 +1,137 @@
+"""Creating a center and changing its settings (the county administrator creates; a center's own
+supervisors may change all but its code)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import audit
+from ..catalogue.calendar_rows import settings_changed
+from ..catalogue.models import CENTER_CODE, RESERVED_CENTER_CODES, Center
+from ..catalogue.services import ensure_case_types
+from ..db import db, write_transaction
+from ..errors import Conflict, Invalid
+
+CASE_PREFIX = re.compile(r"[A-Z]{1,8}")
+
+
+@dataclass(frozen=True)
+class CenterData:
+    """What an administrator sets on a center."""
+
+    code: str
+    case_prefix: str
+    name_zh: str
+    name_en: str
+    address_zh: str = ""
+    address_en: str = ""
+    phone: str = ""
+    timezone: str = "Asia/Shanghai"
+    slot_minutes: int = 30
+    slot_capacity: int = 4
+    booking_horizon_days: int = 14
+    kiosk_priority_enabled: bool = False
+
+
+FIELDS = tuple(CenterData.__dataclass_fields__)
+
+
+def time_zones() -> list[str]:
+    """The time zones a center may be in (China's first)."""
+    zones = sorted(available_timezones())
+    return [
+        "Asia/Shanghai",
+        "Asia/Urumqi",
+        *(z for z in zones if z not in ("Asia/Shanghai", "Asia/Urumqi")),
+    ]
+
+
+def check(data: CenterData, center: Center | None = None) -> None:
+    """The rules of a center's settings, each named by its field.
+
+    :raises Invalid: for the first broken rule.
+    :raises Conflict: for a code or case prefix another center has.
+    """
+    if not CENTER_CODE.fullmatch(data.code):
+        raise Invalid(
+            _(
+                "A center's code is 1 to 32 lower-case letters, digits and dashes, starting "
+                "with a letter or digit."
+            ),
+            field="code",
+        )
+    if data.code in RESERVED_CENTER_CODES:
+        raise Invalid(_("This code is a page of its own; choose another."), field="code")
+    if not CASE_PREFIX.fullmatch(data.case_prefix):
+        raise Invalid(_("The case prefix is 1 to 8 capital letters."), field="case_prefix")
+    if not data.name_zh.strip():
+        raise Invalid(_("Give the Chinese name."), field="name_zh")
+    if not data.name_en.strip():
+        raise Invalid(_("Give the English name."), field="name_en")
+    try:
+        ZoneInfo(data.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(_("Choose a time zone from the list."), field="timezone") from None
+    if not 5 <= data.slot_minutes <= 240:
+        raise Invalid(_("A slot is 5 to 240 minutes long."), field="slot_minutes")
+    if not 0 <= data.slot_capacity <= 1000:
+        raise Invalid(_("Places per slot: 0 to 1000."), field="slot_capacity")
+    if not 0 <= data.booking_horizon_days <= 365:
+        raise Invalid(_("Bookings open 0 to 365 days ahead."), field="booking_horizon_days")
+    others = select(Center).where(Center.id != (center.id if center else -1))
+    if db.session.scalar(others.where(Center.code == data.code)) is not None:
+        raise Conflict(_("Another center has the code %(code)s.", code=data.code), field="code")
+    if db.session.scalar(others.where(Center.case_prefix == data.case_prefix)) is not None:
+        raise Conflict(
+            _("Another center's case numbers start with %(p)s.", p=data.case_prefix),
+            field="case_prefix",
+        )
+
+
+def create_center(data: CenterData, *, actor: object, now: datetime) -> Center:
+    """Add a center: no windows, items or hours yet (closed until they are set)."""
+    write_transaction()
+    check(data)
+    ensure_case_types()  # a new deployment's first center brings the three case types
+    center = Center(**asdict(data))
+    db.session.add(center)
+    db.session.flush()
+    audit.record(
+        "center.create",
+        actor=actor,
+        now=now,
+        obj=center,
+        object_label=center.name_zh,
+        center_id=center.id,
+        after=asdict(data),
+    )
+    return center
+
+
+def update_center(center: Center, data: CenterData, *, actor: object, now: datetime) -> Center:
+    """Change a center's settings; its code changes its addresses (old links stop working)."""
+    write_transaction()
+    check(data, center)
+    before = audit.snapshot(center, FIELDS)
+    for name, value in asdict(data).items():
+        setattr(center, name, value)
+    after = audit.snapshot(center, FIELDS)
+    if after != before:
+        settings_changed({center.id})
+        audit.record(
+            "center.update",
+            actor=actor,
+            now=now,
+            obj=center,
+            object_label=center.name_zh,
+            center_id=center.id,
+            before=before,
+            after=after,
+        )
+    return center
