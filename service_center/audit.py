@@ -91,10 +91,10 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _kept(name: str, value: Any) -> Any:
+def _kept(name: str, value: Any, public: Iterable[str] = ()) -> Any:
     if name in SECRET:
         return CHANGED if value is not None else None
-    mask = MASKS.get(name)
+    mask = None if name in public else MASKS.get(name)
     if mask is not None and value:
         return mask(str(value))
     return plain(value)
@@ -105,13 +105,16 @@ def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
     return {name: plain(getattr(obj, name)) for name in fields}
 
 
-def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """The fields that differ, as ``{field: [before, after]}``, masked."""
+def diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], public: Iterable[str] = ()
+) -> dict[str, list[Any]]:
+    """The fields that differ, as ``{field: [before, after]}``, personal data masked (but the
+    ``public`` fields: a center's phone is on its door)."""
     changes = {}
     for name in sorted({*before, *after}):
         old, new = plain(before.get(name)), plain(after.get(name))
         if old != new or (name in SECRET and new is not None):
-            changes[name] = [_kept(name, old), _kept(name, new)]
+            changes[name] = [_kept(name, old, public), _kept(name, new, public)]
     return changes
 
 
@@ -131,6 +134,7 @@ def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     actor_name: str | None = None,
+    public: Iterable[str] = (),
 ) -> AuditRecord:
     """Add the audit record of a change to the current session (committed with the change).
 
@@ -151,7 +155,7 @@ def record(
             object_id=str(obj.id) if obj is not None else "",
             object_label=object_label,
             center_id=center_id,
-            changes=diff(before or {}, after or {}),
+            changes=diff(before or {}, after or {}, public),
             actor_name=actor_name,
         )
     )

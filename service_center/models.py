@@ -12,6 +12,7 @@ from .queueing.models import (
     Outcome,
     Ticket,
     TicketEvent,
+    TicketPrefix,
     TicketState,
     WalkInCap,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "ServiceItem",
     "Ticket",
     "TicketEvent",
+    "TicketPrefix",
     "TicketState",
     "User",
     "WalkInCap",

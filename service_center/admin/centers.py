@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from .. import audit
 from ..catalogue.calendar_rows import settings_changed
-from ..catalogue.models import CENTER_CODE, RESERVED_CENTER_CODES, Center
+from ..catalogue.models import CENTER_CODE, RESERVED_CENTER_CODES, CaseType, Center
 from ..catalogue.services import ensure_case_types
 from ..db import db, write_transaction
 from ..errors import Conflict, Invalid
+from ..queueing.models import TicketPrefix
 
 CASE_PREFIX = re.compile(r"[A-Z]{1,8}")
 
@@ -40,6 +41,8 @@ class CenterData:
 
 
 FIELDS = tuple(CenterData.__dataclass_fields__)
+#: a center's phone is on its door: not masked in the audit trail
+PUBLIC = ("phone",)
 
 
 def time_zones() -> list[str]:
@@ -110,6 +113,7 @@ def create_center(data: CenterData, *, actor: object, now: datetime) -> Center:
         object_label=center.name_zh,
         center_id=center.id,
         after=asdict(data),
+        public=PUBLIC,
     )
     return center
 
@@ -133,5 +137,70 @@ def update_center(center: Center, data: CenterData, *, actor: object, now: datet
             center_id=center.id,
             before=before,
             after=after,
+            public=PUBLIC,
         )
     return center
+
+
+def ticket_letters(center: Center) -> dict[int, str]:
+    """The letter each case type's tickets start with at ``center`` (its own, else the type's)."""
+    own = {
+        row.case_type_id: row.prefix
+        for row in db.session.scalars(
+            select(TicketPrefix).where(TicketPrefix.center_id == center.id)
+        )
+    }
+    return {ct.id: own.get(ct.id, ct.prefix) for ct in db.session.scalars(select(CaseType))}
+
+
+def set_ticket_letters(
+    center: Center, wanted: dict[int, str], *, actor: object, now: datetime
+) -> None:
+    """Give the center's tickets of each case type their letter (A–Z, one a case type).
+
+    A letter equal to the case type's own is stored as none. Today's numbers go on counting in
+    the letter they started with; a new letter starts at 001.
+
+    :raises Invalid: for a letter that is not A–Z, or one letter for two case types (named by
+        the field ``prefix_<case type id>``).
+    """
+    write_transaction()
+    case_types = {ct.id: ct for ct in db.session.scalars(select(CaseType))}
+    letters = {**ticket_letters(center)}
+    for case_type_id, letter in wanted.items():
+        letter = letter.strip().upper()
+        if case_type_id not in case_types or not re.fullmatch(r"[A-Z]", letter):
+            raise Invalid(
+                _("A ticket letter is one letter, A to Z."), field=f"prefix_{case_type_id}"
+            )
+        letters[case_type_id] = letter
+    seen: dict[str, int] = {}
+    for case_type_id, letter in sorted(letters.items()):
+        if letter in seen:
+            raise Invalid(
+                _("Two case types cannot share the letter %(letter)s.", letter=letter),
+                field=f"prefix_{case_type_id}",
+            )
+        seen[letter] = case_type_id
+    before = {case_types[k].code: v for k, v in ticket_letters(center).items()}
+    for row in db.session.scalars(select(TicketPrefix).where(TicketPrefix.center_id == center.id)):
+        db.session.delete(row)
+    db.session.flush()
+    for case_type_id, letter in letters.items():
+        if letter != case_types[case_type_id].prefix:
+            db.session.add(
+                TicketPrefix(center_id=center.id, case_type_id=case_type_id, prefix=letter)
+            )
+    db.session.flush()
+    after = {case_types[k].code: v for k, v in ticket_letters(center).items()}
+    if after != before:
+        audit.record(
+            "center.ticket_letters",
+            actor=actor,
+            now=now,
+            obj=center,
+            object_label=center.name_zh,
+            center_id=center.id,
+            before=before,
+            after=after,
+        )

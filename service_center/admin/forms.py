@@ -81,6 +81,9 @@ class WindowForm(FlaskForm):
     is_comprehensive = BooleanField(
         _l("Comprehensive window (综合窗口): serves every item of the center")
     )
+    case_type_ids = CheckboxesField(
+        _l("Case types: every item of those ticked (added to the items below)"), coerce=int
+    )
     service_ids = CheckboxesField(_l("Items this window serves"), coerce=int)
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from ..auth.models import Role
 from ..catalogue import services as catalogue
-from ..catalogue.models import Center, ServiceItem
+from ..catalogue.models import CaseType, Center, ServiceItem
 from ..clock import now_utc
 from ..db import db
 from ..errors import DomainError
@@ -176,10 +176,53 @@ def center(code: str) -> Any:
         if changed is not None:
             flash(_("Saved."), "success")
             return redirect(url_for(".center", code=changed.code))
+    return _center_page(center, form, may_recode=may_recode)
+
+
+def _center_page(
+    center: Center, form: CenterForm, *, status: int | None = None, **extra: Any
+) -> Any:
     return (
-        render_template("admin/center_form.html", form=form, center=center, may_recode=may_recode),
-        _status(form),
+        render_template(
+            "admin/center_form.html",
+            form=form,
+            center=center,
+            case_types=db.session.scalars(select(CaseType).order_by(CaseType.position)).all(),
+            letters=centers.ticket_letters(center),
+            letter_errors=extra.pop("letter_errors", {}),
+            action_form=ActionForm(),
+            **extra,
+        ),
+        status or _status(form),
     )
+
+
+@bp.post("/centers/<code>/ticket-letters")
+def ticket_letters(code: str) -> Any:
+    center = center_for(code, Do.EDIT_CENTER)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    wanted = {
+        case_type.id: request.form[f"prefix_{case_type.id}"]
+        for case_type in db.session.scalars(select(CaseType))
+        if request.form.get(f"prefix_{case_type.id}", "").strip()  # empty: as it is
+    }
+    try:
+        centers.set_ticket_letters(center, wanted, actor=current_user, now=now_utc())
+    except DomainError as exc:
+        db.session.rollback()
+        form = CenterForm(obj=center)
+        _center_form(form)
+        return _center_page(
+            center,
+            form,
+            status=422,
+            may_recode=may(current_user, Do.CREATE_CENTER),
+            letter_errors={exc.field: str(exc)},
+        )
+    db.session.commit()
+    flash(_("Ticket letters saved."), "success")
+    return redirect(url_for(".center", code=center.code))
 
 
 # ---------------------------------------------------------------------------- windows
@@ -192,6 +235,8 @@ def _window_form(form: WindowForm, center: Center) -> None:
         .order_by(ServiceItem.case_type_id, ServiceItem.code)
     )
     form.service_ids.choices = choices((item.id, f"{item.name} ({item.code})") for item in items)
+    case_types = db.session.scalars(select(CaseType).order_by(CaseType.position))
+    form.case_type_ids.choices = choices((ct.id, ct.name) for ct in case_types)
 
 
 def _window_data(form: WindowForm) -> windows.WindowData:
@@ -201,6 +246,7 @@ def _window_data(form: WindowForm) -> windows.WindowData:
         name_en=(form.name_en.data or "").strip(),
         is_comprehensive=bool(form.is_comprehensive.data),
         service_ids=frozenset(form.service_ids.data or ()),
+        case_type_ids=frozenset(form.case_type_ids.data or ()),
     )
 
 
@@ -213,7 +259,11 @@ def window_list(code: str) -> str:
         )
     )
     return render_template(
-        "admin/windows.html", center=center, windows=rows, action_form=ActionForm()
+        "admin/windows.html",
+        center=center,
+        windows=rows,
+        case_types={w.id: windows.case_types_of(w) for w in rows},
+        action_form=ActionForm(),
     )
 
 

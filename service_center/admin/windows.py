@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 
 from .. import audit
 from ..catalogue.calendar_rows import settings_changed
-from ..catalogue.models import Center, ServiceItem
+from ..catalogue.models import CaseType, Center, ServiceItem
 from ..clock import local_date
 from ..db import db, write_transaction
 from ..errors import Conflict, Invalid
@@ -32,13 +32,45 @@ MAX_WINDOW_NUMBER = 999
 
 @dataclass(frozen=True)
 class WindowData:
-    """What an administrator sets on a window."""
+    """What an administrator sets on a window.
+
+    ``case_type_ids``: the window serves every item of these case types the center offers now
+    (they join ``service_ids``; an item added later is given its windows on its own form).
+    """
 
     number: int
     name_zh: str
     name_en: str
     is_comprehensive: bool = False
     service_ids: frozenset[int] = field(default_factory=frozenset)
+    case_type_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+def case_types_of(window: Window) -> list[CaseType]:
+    """The case types a window serves: every one for a comprehensive window, else its items'."""
+    if window.is_comprehensive:
+        return list(db.session.scalars(select(CaseType).order_by(CaseType.position)))
+    ids = {item.case_type_id for item in window.services}
+    return [
+        ct
+        for ct in db.session.scalars(select(CaseType).order_by(CaseType.position))
+        if ct.id in ids
+    ]
+
+
+def _chosen_items(center: Center, data: WindowData) -> list[ServiceItem]:
+    ids = set(data.service_ids)
+    if data.case_type_ids:
+        ids |= set(
+            db.session.scalars(
+                select(ServiceItem.id).where(
+                    ServiceItem.center_id == center.id,
+                    ServiceItem.is_active,
+                    ServiceItem.case_type_id.in_(data.case_type_ids),
+                )
+            )
+        )
+    return _items(center, ids)
 
 
 def _snapshot(window: Window) -> dict[str, object]:
@@ -92,7 +124,7 @@ def create_window(center: Center, data: WindowData, *, actor: object, now: datet
     """
     write_transaction()
     _check_number(center, data.number)
-    items = _items(center, data.service_ids)
+    items = _chosen_items(center, data)
     window = Window(
         center=center,
         number=data.number,
@@ -127,7 +159,7 @@ def update_window(window: Window, data: WindowData, *, actor: object, now: datet
     before = _snapshot(window)
     if data.number != window.number:
         _check_number(center, data.number, window)
-    items = _items(center, data.service_ids)
+    items = _chosen_items(center, data)
     if not window.is_retired:
         kept = None if data.is_comprehensive else {item.id for item in items}
         _refuse_stranding(window, keeps=kept, now=now)

@@ -18,6 +18,7 @@ from ..clock import local_date, to_local
 from ..db import db
 from ..errors import NotFound
 from ..i18n import current_language, localized
+from ..queueing.services import ticket_prefixes
 from . import services
 
 #: bump when the JSON's shape changes, so that no display keeps a body of the old shape
@@ -66,6 +67,7 @@ def board_json(center: Center, board: services.Board) -> dict[str, Any]:
     """Shape a board as the public JSON (API.md): ticket numbers and windows, nobody's data."""
     tz = center.timezone
     types = {ct.id: ct for ct in board.case_types}
+    prefixes = ticket_prefixes(center)
     return {
         "center": {
             "code": center.code,
@@ -103,7 +105,7 @@ def board_json(center: Center, board: services.Board) -> dict[str, Any]:
         "case_types": [
             {
                 "code": ct.code,
-                "prefix": ct.prefix,
+                "prefix": prefixes.get(ct.id) or ct.prefix,
                 "name": localized(ct, "name"),
                 "name_zh": ct.name_zh,
                 "name_en": ct.name_en or ct.name_zh,

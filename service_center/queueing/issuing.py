@@ -16,12 +16,12 @@ from sqlalchemy.orm import joinedload
 
 from ..catalogue import calendar, calendar_rows
 from ..catalogue import services as catalogue
-from ..catalogue.models import Center, ServiceItem
+from ..catalogue.models import CaseType, Center, ServiceItem
 from ..clock import local_date
 from ..db import db, write_transaction
 from ..errors import Conflict, Forbidden, NotFound
 from .events import record_event
-from .models import EventKind, Ticket, TicketState, WalkInCap
+from .models import EventKind, Ticket, TicketPrefix, TicketState, WalkInCap
 from .numbering import new_token, next_daily_value
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def issue_ticket(
     if not booked and not calendar.is_open_at(center, now):
         raise CenterClosed(_closed_message(center, now))
     day = local_date(now, center.timezone)
-    prefix = item.case_type.prefix
+    prefix = ticket_prefixes(center).get(item.case_type_id) or item.case_type.prefix
     if not booked:
         cap = walk_in_caps(center).get(item.case_type_id)
         if cap is not None and next_daily_value(center.id, day, f"walkin:{prefix}") > cap:
@@ -130,6 +130,26 @@ def issue_walk_in(
 def walk_in_caps(center: Center) -> Mapping[int, int]:
     """Return the center's daily walk-in caps by case type id (kept per calendar version)."""
     return calendar_rows.cached(center, "walk_in_caps", _load_walk_in_caps)
+
+
+def ticket_prefixes(center: Center) -> Mapping[int, str]:
+    """The center's own ticket letters by case type id (kept per calendar version); a case
+    type without one numbers with its own letter."""
+    return calendar_rows.cached(center, "ticket_prefixes", _load_ticket_prefixes)
+
+
+def ticket_prefix(center: Center, case_type: CaseType) -> str:
+    """The letter the center's tickets of ``case_type`` start with."""
+    return ticket_prefixes(center).get(case_type.id) or case_type.prefix
+
+
+def _load_ticket_prefixes(center_id: int) -> Mapping[int, str]:
+    rows = db.session.execute(
+        select(TicketPrefix.case_type_id, TicketPrefix.prefix).where(
+            TicketPrefix.center_id == center_id
+        )
+    )
+    return MappingProxyType({case_type_id: prefix for case_type_id, prefix in rows})
 
 
 def _load_walk_in_caps(center_id: int) -> Mapping[int, int]:

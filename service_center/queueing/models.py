@@ -85,6 +85,27 @@ class WalkInCap(CalendarRow, db.Model):
     __table_args__ = (CheckConstraint("daily_cap >= 0", name="cap_nonnegative"),)
 
 
+class TicketPrefix(CalendarRow, db.Model):
+    """A center's own ticket letter for a case type (without one, the case type's letter).
+
+    A calendar row: kept per worker by the center's version, so a change holds from the next
+    request and issuing reads no extra row.
+    """
+
+    __tablename__ = "ticket_prefixes"
+
+    center_id: Mapped[int] = mapped_column(
+        ForeignKey("centers.id", ondelete="CASCADE"), primary_key=True
+    )
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(1))
+
+    __table_args__ = (
+        CheckConstraint("prefix BETWEEN 'A' AND 'Z'", name="ticket_prefix_letter"),
+        UniqueConstraint("center_id", "prefix"),
+    )
+
+
 class InvalidTransition(Conflict):
     default_message = _l("This action does not fit the ticket's status.")
 

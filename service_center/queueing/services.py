@@ -21,6 +21,8 @@ from .issuing import (
     get_ticket_by_token,
     issue_ticket,
     issue_walk_in,
+    ticket_prefix,
+    ticket_prefixes,
     walk_in_caps,
 )
 from .lifecycle import (
@@ -78,6 +80,8 @@ __all__ = [
     "set_window_state",
     "start_ticket",
     "transfer_ticket",
+    "ticket_prefix",
+    "ticket_prefixes",
     "walk_in_caps",
     "window_queue",
     "windows_for_ticket",

@@ -48,6 +48,7 @@ def kiosk(code: str) -> str:
         "queueing/kiosk.html",
         center=center,
         case_types=catalogue.list_case_types(),
+        prefixes=services.ticket_prefixes(center),
         case_type=case_type,
         query=query,
         items=items,

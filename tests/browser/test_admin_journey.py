@@ -214,3 +214,48 @@ def test_a_catalogue_file_with_bad_rows_imports_nothing_and_a_good_one_is_found_
     page.fill("#q", "lmcfxk")
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="林木采伐许可17", exact=True)).to_be_visible()
+
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/centers/new",
+    "/admin/centers/qinghe",
+    "/admin/centers/qinghe/windows",
+    "/admin/centers/qinghe/windows/new",
+    "/admin/centers/qinghe/items",
+    "/admin/centers/qinghe/items/new",
+    "/admin/centers/qinghe/items/import",
+    "/admin/centers/qinghe/calendar",
+    "/admin/centers/qinghe/staff",
+    "/admin/centers/qinghe/staff/new",
+    "/admin/centers/qinghe/devices",
+    "/admin/departments",
+    "/admin/notices",
+    "/admin/audit",
+]
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_axe_finds_nothing_on_the_admin_pages(browser, live_server, locale):
+    context = browser.new_context(locale=locale, base_url=live_server.url)
+    page = context.new_page()
+    try:
+        page.goto("/auth/login")
+        page.fill("#username", "county-admin")
+        page.fill("#password", DEMO_PASSWORD)
+        page.locator("form.form button[type=submit]").click()
+        expect(page).to_have_url(re.compile("/auth/"))
+        for path in ADMIN_PAGES:
+            response = page.goto(path)
+            assert response is not None and response.status == 200, path
+            check_accessibility(page)
+        # a refusal shown next to its field is accessible too
+        page.goto("/admin/centers/qinghe/windows/new")
+        page.fill("#number", "1")
+        page.fill("#name_zh", "重复")
+        page.fill("#name_en", "Twice")
+        page.click("#save-window")
+        expect(page.locator("#number-error")).to_be_visible()
+        check_accessibility(page)
+    finally:
+        context.close()

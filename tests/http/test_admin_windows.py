@@ -174,3 +174,30 @@ def test_a_clerk_given_windows_signs_on_only_to_those(world, client, login_as):
     assert client.post(f"/api/v1/windows/{world.windows.livelihood.id}/sign-on").status_code == 200
     (record,) = records("user.update")
     assert record.changes["windows"] == [[], [3]]
+
+
+def test_a_window_given_a_case_type_serves_every_item_of_it(world, client, login_as):
+    login_as(world.users.supervisor)
+    business = world.case_types["business"]
+    response = client.post(
+        "/admin/centers/testtown/windows/new",
+        data={
+            "number": 8,
+            "name_zh": "商事综合窗口",
+            "name_en": "Business",
+            "case_type_ids": [business.id],
+            "service_ids": [world.items.marriage.id],
+        },
+    )
+    assert response.status_code == 302
+    window = db.session.scalar(select(Window).where(Window.number == 8))
+    items = world.items
+    assert {s.id for s in window.services} == {
+        items.licence.id,
+        items.licence_change.id,
+        items.food.id,
+        items.marriage.id,
+    }
+    page = client.get("/admin/centers/testtown/windows", headers=ZH).get_data(as_text=True)
+    row = page[page.index('id="window-8"') :].split("</tr>")[0]
+    assert "商事类、民生类" in row

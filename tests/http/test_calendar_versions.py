@@ -15,7 +15,7 @@ from service_center.catalogue import calendar_rows
 from service_center.catalogue.calendar import day_status
 from service_center.catalogue.models import CenterDay, OpeningHours
 from service_center.db import db, write_connection
-from service_center.queueing.models import WalkInCap
+from service_center.queueing.models import Ticket, WalkInCap
 
 FRIDAY = date(2026, 11, 27)  #: the test clock's day; its morning is open
 CLOSED = "The center is closed today"
@@ -148,3 +148,33 @@ def test_a_national_notice_loaded_by_another_worker_shows_at_the_next_issue(
     notice.write_text("date,kind,name_zh,name_en\n2026-12-31,holiday,跨年,\n", "utf-8")
     assert cli.invoke(args=["calendar", "load", "2026", str(notice)]).exit_code == 0
     assert issue()[0] == 201  # the replaced notice no longer closes the day
+
+
+def test_admin_pages_of_another_worker_show_at_the_next_issue(
+    issue, world, other_worker, app_clock
+):
+    """The administrator works through another worker's pages; this worker, warm, follows."""
+    assert issue()[0] == 201
+    first = issue()
+    admin = other_worker.test_client()
+    with admin.session_transaction() as session:
+        session["_user_id"] = str(world.users.supervisor.id)
+    business = world.case_types["business"]
+
+    def post(path: str, data: dict) -> None:
+        response = admin.post(path, data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    post("/admin/centers/testtown/ticket-letters", {f"prefix_{business.id}": "Q"})
+    assert issue()[0] == 201
+    numbers = [t.number for t in db.session.scalars(select(Ticket).order_by(Ticket.id))]
+    assert numbers[-1] == "Q001" and first == (201, "")
+    post("/admin/centers/testtown/calendar/caps", {f"cap_{business.id}": "0"})
+    status, detail = issue()
+    assert (status, CAPPED in detail) == (409, True)
+    post("/admin/centers/testtown/calendar/caps", {f"cap_{business.id}": ""})
+    post(
+        "/admin/centers/testtown/calendar/hours", {f"weekday_{d}": "13:00-17:00" for d in range(5)}
+    )
+    status, detail = issue()  # 10:00 on a Friday: no longer open
+    assert (status, HOURS_ONLY in detail) == (409, True)
