@@ -46,11 +46,11 @@ def hold(*rows: object) -> None:
 def operable_window(window_id: int) -> Window:
     """Return the window ``window_id`` if the caller may operate it (with its center).
 
-    :raises NotFound: for no such window.
+    :raises NotFound: for no such window, or a retired one (nobody operates it again).
     :raises Forbidden: unless the caller is signed on to it or supervises its center.
     """
     window = db.session.get(Window, window_id, options=[joinedload(Window.center)])
-    if window is None:
+    if window is None or window.is_retired:
         raise NotFound()
     if not can_operate_window(current_user, window):
         raise Forbidden(NOT_YOUR_WINDOW)

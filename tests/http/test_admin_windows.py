@@ -147,6 +147,7 @@ def test_a_retired_window_leaves_every_list_and_nobody_signs_on_to_it(
     assert 1 not in numbers
     board = client.get("/api/v1/centers/testtown/display").get_json()
     assert 1 not in [w["number"] for w in board["windows"]]
+    assert client.post(f"/api/v1/windows/{window.id}/open").status_code == 404
     login_as(world.users.clerk)
     assert client.post(f"/api/v1/windows/{window.id}/sign-on").status_code == 403
     assert f"/desk/{window.id}/sign-on" not in client.get("/desk").get_data(as_text=True)
