@@ -116,6 +116,21 @@ def _snapshot(item: ServiceItem) -> dict[str, Any]:
     return data
 
 
+def _record(
+    action: str, item: ServiceItem, before: dict[str, Any], *, actor: object, now: datetime
+) -> None:
+    """The audit record of a change to ``item``: its fields ``before`` and now."""
+    audit.record(
+        action,
+        actor=actor,
+        now=now,
+        obj=item,
+        object_label=item.name_zh,
+        before=before,
+        after=_snapshot(item),
+    )
+
+
 def windows_of(item: ServiceItem) -> list[Window]:
     """The windows given this item by name (comprehensive windows serve it anyway)."""
     return list(
@@ -168,14 +183,7 @@ def create_item(center: Center, data: ItemData, *, actor: object, now: datetime)
     db.session.flush()
     _set_windows(item, _windows(center, data.window_ids), now=now)
     settings_changed({center.id})
-    audit.record(
-        "item.create",
-        actor=actor,
-        now=now,
-        obj=item,
-        object_label=item.name_zh,
-        after=_snapshot(item),
-    )
+    _record("item.create", item, {}, actor=actor, now=now)
     return item
 
 
@@ -189,15 +197,7 @@ def update_item(item: ServiceItem, data: ItemData, *, actor: object, now: dateti
     after = _snapshot(item)
     if after != before:
         settings_changed({center.id})
-        audit.record(
-            "item.update",
-            actor=actor,
-            now=now,
-            obj=item,
-            object_label=item.name_zh,
-            before=before,
-            after=after,
-        )
+        _record("item.update", item, before, actor=actor, now=now)
     return item
 
 
@@ -215,15 +215,7 @@ def set_active(item: ServiceItem, active: bool, *, actor: object, now: datetime)
     before = _snapshot(item)
     item.is_active = active
     settings_changed({item.center_id})
-    audit.record(
-        "item.reinstate" if active else "item.retire",
-        actor=actor,
-        now=now,
-        obj=item,
-        object_label=item.name_zh,
-        before=before,
-        after=_snapshot(item),
-    )
+    _record("item.reinstate" if active else "item.retire", item, before, actor=actor, now=now)
     return item
 
 

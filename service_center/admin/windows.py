@@ -84,6 +84,21 @@ def _label(window: Window) -> str:
     return f"{window.number} {window.name_zh}"
 
 
+def _record(
+    action: str, window: Window, before: dict[str, object], *, actor: object, now: datetime
+) -> None:
+    """The audit record of a change to ``window``: its fields ``before`` and now."""
+    audit.record(
+        action,
+        actor=actor,
+        now=now,
+        obj=window,
+        object_label=_label(window),
+        before=before,
+        after=_snapshot(window),
+    )
+
+
 def _items(center: Center, ids: Iterable[int]) -> list[ServiceItem]:
     ids = set(ids)
     if not ids:
@@ -137,14 +152,7 @@ def create_window(center: Center, data: WindowData, *, actor: object, now: datet
     )
     db.session.add(window)
     settings_changed({center.id})
-    audit.record(
-        "window.create",
-        actor=actor,
-        now=now,
-        obj=window,
-        object_label=_label(window),
-        after=_snapshot(window),
-    )
+    _record("window.create", window, {}, actor=actor, now=now)
     return window
 
 
@@ -171,15 +179,7 @@ def update_window(window: Window, data: WindowData, *, actor: object, now: datet
     after = _snapshot(window)
     if after != before:
         settings_changed({center.id})
-        audit.record(
-            "window.update",
-            actor=actor,
-            now=now,
-            obj=window,
-            object_label=_label(window),
-            before=before,
-            after=after,
-        )
+        _record("window.update", window, before, actor=actor, now=now)
     return window
 
 
@@ -216,15 +216,7 @@ def retire_window(window: Window, *, actor: object, now: datetime) -> Window:
     window.clerk = None
     window.clerk_since_dt = None
     settings_changed({window.center_id})
-    audit.record(
-        "window.retire",
-        actor=actor,
-        now=now,
-        obj=window,
-        object_label=_label(window),
-        before=before,
-        after=_snapshot(window),
-    )
+    _record("window.retire", window, before, actor=actor, now=now)
     return window
 
 
@@ -236,15 +228,7 @@ def reinstate_window(window: Window, *, actor: object, now: datetime) -> Window:
     before = _snapshot(window)
     window.retired_dt = None
     settings_changed({window.center_id})
-    audit.record(
-        "window.reinstate",
-        actor=actor,
-        now=now,
-        obj=window,
-        object_label=_label(window),
-        before=before,
-        after=_snapshot(window),
-    )
+    _record("window.reinstate", window, before, actor=actor, now=now)
     return window
 
 
