@@ -438,5 +438,6 @@ def admin_reinstate_item(code: str, item_id: int) -> Any:
     return _set_active(code, item_id, True)
 
 
-# the staff, devices and audit endpoints register on the same blueprint
-from . import staff_api  # noqa: E402, F401
+# the staff, devices, audit, calendar, notice, department and import endpoints register on the
+# same blueprint
+from . import calendar_api, catalogue_api, staff_api  # noqa: E402, F401

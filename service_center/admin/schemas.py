@@ -10,12 +10,25 @@ settings to change (those left out keep their value). The output models document
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import binascii
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+from flask_babel import gettext as _
 from pydantic import BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema, create_model
 
-from ..api.schema import Field, Input, IsoDate, Output, StrictBool, StrictInt, StrictStr
+from ..api.schema import (
+    Field,
+    Input,
+    IsoDate,
+    Output,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    checked,
+)
+from .calendar import parse_periods
 from .trail import OBJECT_TYPES
 
 
@@ -330,3 +343,247 @@ class AdminAuditPage(Output):
     page: int
     pages: int
     records: list[AdminAuditRecord]
+
+
+# ---------------------------------------------------------------------------- calendar
+
+#: the weekdays of an opening week, as the API names them (Monday first, as Python counts)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _periods_valid(value: list[str]) -> list[str]:
+    """The periods of one weekday read as the calendar page reads them (or refused)."""
+    parse_periods(", ".join(value), field="")
+    return value
+
+
+Periods = Annotated[
+    list[Annotated[StrictStr, Field(max_length=40)]],
+    Field(
+        max_length=12,
+        description='HH:MM-HH:MM in the center\'s time zone, e.g. ["09:00-12:00", '
+        '"13:30-17:30"]; an empty list: closed that weekday',
+    ),
+    checked(_periods_valid),
+]
+
+
+class AdminWeekChanges(Changes):
+    """A center's opening week: the weekdays sent get these periods ([] closes the weekday);
+    those left out keep theirs."""
+
+    monday: Periods = None
+    tuesday: Periods = None
+    wednesday: Periods = None
+    thursday: Periods = None
+    friday: Periods = None
+    saturday: Periods = None
+    sunday: Periods = None
+
+
+class AdminWeek(Output):
+    """Each weekday's opening periods (HH:MM-HH:MM, the center's time); empty: closed."""
+
+    monday: list[str]
+    tuesday: list[str]
+    wednesday: list[str]
+    thursday: list[str]
+    friday: list[str]
+    saturday: list[str]
+    sunday: list[str]
+
+
+class AdminDayChange(Input):
+    is_open: Annotated[
+        StrictBool,
+        Field(description="false: closed that day (a working day closed); true: open that day"),
+    ]
+    reason_zh: MaybeText(120) = ""
+    reason_en: MaybeText(160) = ""
+
+
+class AdminDay(Output):
+    """A day the center decides itself, overriding its week and the statutory calendar."""
+
+    day: date
+    is_open: bool
+    reason_zh: str
+    reason_en: str
+
+
+class AdminDaySet(AdminDay):
+    stranded_bookings: list[str] = Field(
+        description="the codes of the bookings still to come that day, which a closure leaves "
+        "(their booking pages tell the residents to move or cancel); empty for an opening"
+    )
+
+
+Cap = Annotated[StrictInt, Field(ge=0, le=10_000)]
+
+
+class AdminCapsChanges(Input):
+    """Daily walk-in caps by case type code: a number of tickets a day, or null for no cap.
+    Case types left out keep theirs."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Cap | None] = Field(init=False)
+
+
+#: {case type code: the daily walk-in cap, or null for none}, every case type
+AdminCaps = dict[str, int | None]
+
+
+class AdminTicketLettersChanges(Input):
+    """The letter a center's tickets of each case type start with, by case type code: one
+    letter A to Z, two case types never sharing one. Case types left out keep theirs."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, StrictStr] = Field(init=False)
+
+
+#: {case type code: its ticket letter at the center}, every case type
+AdminTicketLetters = dict[str, str]
+
+
+# ---------------------------------------------------------------------------- notices
+
+CalendarSourceName = Literal["notice", "library", "rule", "weekends"]
+
+
+class AdminNoticeYear(Output):
+    year: int
+    source: CalendarSourceName = Field(
+        description="where its days off come from: the notice loaded here, the holiday "
+        "library (the official arrangement), the national rule (statutory days only, no 调休), "
+        "or nothing known (weekends only)"
+    )
+    days_off: int | None = Field(description="the loaded notice's days off (null: none loaded)")
+    weekends_worked: int | None = Field(
+        description="the loaded notice's weekends worked (null: none loaded)"
+    )
+
+
+class AdminNoticeFile(Input):
+    csv: Annotated[
+        StrictStr,
+        Field(
+            min_length=1,
+            max_length=20_000,
+            description="the State Council's notice as CSV with the header date,kind,name_zh,"
+            "name_en; kind is holiday (休) for a day off, working day (班) for a weekend worked",
+        ),
+    ]
+    dry_run: Annotated[
+        StrictBool, Field(description="true: check it beside the rule, write nothing")
+    ]
+
+
+class AdminNoticeDay(Output):
+    day: date
+    is_holiday: bool = Field(description="true: a day off; false: a weekend worked (调休)")
+    name_zh: str
+    name_en: str
+
+
+class AdminHoliday(Output):
+    day: date
+    name: str = Field(description="the holiday, in the caller's language")
+
+
+class AdminLibraryDifference(Output):
+    day: date
+    off: bool = Field(description="whether the file gives the day off (the library does not)")
+
+
+class AdminNoticeCheck(Output):
+    year: int
+    loaded: bool = Field(description="false for a dry run: nothing was written")
+    days: list[AdminNoticeDay] = Field(description="the file's days")
+    rule_days: list[AdminHoliday] = Field(description="the statutory days by the national rule")
+    missing: list[AdminHoliday] = Field(
+        description="statutory days the file does not give off: most likely a slip"
+    )
+    library_differences: list[AdminLibraryDifference] = Field(
+        description="days the holiday library, where it knows the year, says otherwise"
+    )
+    stranded_bookings: list[str] = Field(
+        description="the codes of the bookings the loaded notice leaves on a closed day"
+    )
+
+
+class AdminNoticeRemoved(Output):
+    year: int
+    stranded_bookings: list[str] = Field(
+        description="the codes of the bookings left on a closed day (a weekend worked no more)"
+    )
+
+
+# ---------------------------------------------------------------------------- departments
+
+
+class AdminNewDepartment(Input):
+    code: Annotated[
+        TextLine(32),
+        Field(description="lower-case letters, digits, dashes, underscores; in catalogue files"),
+    ]
+    name_zh: TextLine(80)
+    name_en: TextLine(120)
+
+
+AdminDepartmentChanges = changes_of(
+    AdminNewDepartment, "AdminDepartmentChanges", "A department's changes."
+)
+
+
+class AdminDepartment(Output):
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+
+
+# ---------------------------------------------------------------------------- catalogue import
+
+
+def _csv_or_xlsx(value: str) -> str:
+    if not value.lower().endswith((".csv", ".xlsx")):
+        raise ValueError(_("Send a .csv or .xlsx file."))
+    return value
+
+
+def decode_base64(value: str) -> bytes:
+    """The file sent; line breaks (as ``base64`` writes them) are allowed."""
+    try:
+        return base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(_("Send the file's content as base64.")) from None
+
+
+def _base64_valid(value: str) -> str:
+    decode_base64(value)
+    return value
+
+
+class AdminItemsImport(Input):
+    filename: Annotated[
+        TextLine(255),
+        Field(description="its name: .csv (UTF-8 or GB18030) or .xlsx"),
+        checked(_csv_or_xlsx),
+    ]
+    content_base64: Annotated[
+        StrictStr,
+        Field(min_length=1, description="the file, base64-encoded: at most 2 MB decoded"),
+        checked(_base64_valid),
+    ]
+    dry_run: Annotated[
+        StrictBool, Field(description="true: check it against the catalogue, write nothing")
+    ]
+
+
+class AdminItemsImported(Output):
+    dry_run: bool = Field(description="true: nothing was written")
+    added: list[str] = Field(description="the codes of the items the file adds")
+    changed: list[str] = Field(description="the codes of the items it changes")
+    changed_fields: dict[str, list[str]] = Field(description="{code: the fields it changes}")
+    retired: list[str] = Field(description="the codes of the active items not in the file")
+    unchanged: list[str] = Field(description="the codes of the items it leaves as they are")

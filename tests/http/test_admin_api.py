@@ -747,6 +747,16 @@ def test_the_document_lists_the_admin_paths_and_still_validates(client, app_ctx)
         "/admin/centers/{code}/devices": {"get", "post"},
         "/admin/centers/{code}/devices/{id}/revoke": {"post"},
         "/admin/audit": {"get"},
+        "/admin/centers/{code}/calendar/hours": {"get", "put"},
+        "/admin/centers/{code}/calendar/days": {"get"},
+        "/admin/centers/{code}/calendar/days/{day}": {"put", "delete"},
+        "/admin/centers/{code}/calendar/caps": {"get", "put"},
+        "/admin/centers/{code}/ticket-letters": {"get", "put"},
+        "/admin/centers/{code}/items/import": {"post"},
+        "/admin/departments": {"get", "post"},
+        "/admin/departments/{id}": {"put"},
+        "/admin/notices": {"get"},
+        "/admin/notices/{year}": {"post", "delete"},
     }
     assert {p: set(ops) for p, ops in paths.items() if p.startswith("/admin/")} == expected
     for path, methods in expected.items():
