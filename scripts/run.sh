@@ -12,6 +12,8 @@ fi
 .venv/bin/python -m pip install --quiet -e .
 
 export FLASK_APP=service_center
+# the demo is served over plain HTTP on 127.0.0.1: the session cookie may not require HTTPS
+export SERVICE_CENTER_SESSION_COOKIE_SECURE=${SERVICE_CENTER_SESSION_COOKIE_SECURE:-false}
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo
 echo

@@ -44,3 +44,16 @@ class DefaultConfig:
     BOOKING_LOOKUP_RATE_LIMIT = "20 per minute"
 
     PERSONAL_DATA_RETENTION_DAYS = 365
+
+    #: staff sessions (service_center/security.py): the cookie only over HTTPS and not sent
+    #: on other sites' requests; signed out after this long without a request, and this long
+    #: after signing in whatever happens. Plain-HTTP development sets SECURE off
+    #: (scripts/run.sh).
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
+    #: who may frame the hall displays (/display/…), as CSP frame-ancestors; nothing else may
+    #: be framed at all
+    DISPLAY_FRAME_ANCESTORS = "'self'"

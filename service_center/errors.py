@@ -113,7 +113,7 @@ def register_error_handlers(app: Flask) -> None:
         headers.pop("Content-Type", None)
         if wants_problem_json():
             detail = None
-            if status in (400, 415, 422):
+            if status in (400, 413, 415, 422):
                 detail = _api_detail(exc)
             return problem(status, detail, headers=headers)
         template = f"errors/{status}.html" if status in (400, 403, 404, 405, 429) else None

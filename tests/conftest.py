@@ -79,6 +79,8 @@ def base_config(url: str, **extra: Any) -> dict[str, Any]:
         # a test reads the board right after changing it (tests/http/test_display_api.py
         # covers the version kept between polls)
         "DISPLAY_VERSION_TTL": 0,
+        # the test client and the live server speak plain HTTP
+        "SESSION_COOKIE_SECURE": False,
         # every JSON answer of the suite is checked against its OpenAPI declaration
         "API_CHECK_RESPONSES": True,
     }

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from ..errors import problem
 from ..extensions import csrf
@@ -20,10 +20,10 @@ csrf.exempt(bp)  # session callers are checked in staff_required; bearer callers
 MAX_JSON_BYTES = 64 * 1024
 
 
-def json_body() -> dict[str, Any]:
-    """Return the request's JSON object, or answer 400/415 with a clear problem."""
-    if request.content_length and request.content_length > MAX_JSON_BYTES:
-        raise BadRequest(_("The request body is too large."))
+def json_body(max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
+    """Return the request's JSON object, or answer 400/413/415 with a clear problem."""
+    if request.content_length and request.content_length > max_bytes:
+        raise RequestEntityTooLarge(_("The request body is too large."))
     if not request.is_json:
         if not request.get_data():
             return {}

@@ -42,6 +42,8 @@ from ..clock import parse_iso_date
 from ..errors import DomainError, problem
 
 __all__ = [
+    "MAX_ID",
+    "DbId",
     "Field",
     "Input",
     "IsoDate",
@@ -94,6 +96,11 @@ def _iso_date(value: Any) -> Any:
         raise PydanticCustomError("iso_date", "")
     return day
 
+
+#: the largest id a row has on every database (INTEGER on PostgreSQL is 32 bits)
+MAX_ID = 2**31 - 1
+#: a row's id from outside: out of range is a clear 422, never the database's error (a 500)
+DbId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 
 #: a calendar day sent as YYYY-MM-DD
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
@@ -211,6 +218,8 @@ class Operation:
     parameters: tuple[Mapping[str, Any], ...] = ()
     #: response headers by status, as OpenAPI header objects
     headers: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    #: the largest JSON body taken (``api.MAX_JSON_BYTES`` unless a route needs more)
+    max_body: int | None = None
 
 
 def operation(
@@ -227,6 +236,7 @@ def operation(
     path_descriptions: Mapping[str, str] | None = None,
     parameters: Iterable[Mapping[str, Any]] = (),
     headers: Mapping[int, Mapping[str, Any]] | None = None,
+    max_body: int | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API view: the document is built from this, and the input checked by it.
 
@@ -248,6 +258,7 @@ def operation(
         path_descriptions=dict(path_descriptions or {}),
         parameters=tuple(parameters),
         headers=dict(headers or {}),
+        max_body=max_body,
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -256,7 +267,8 @@ def operation(
         def run(*args: Any, **kwargs: Any) -> Any:
             try:
                 if body is not None:
-                    kwargs["body"] = parse(body, json_body())
+                    data = json_body(max_body) if max_body else json_body()
+                    kwargs["body"] = parse(body, data)
                 if query is not None:
                     kwargs["query"] = parse(query, request.args.to_dict())
             except InvalidInput as exc:
@@ -302,7 +314,7 @@ def check_response(declared: Operation, answer: Any) -> None:
     response = current_app.make_response(answer)
     status = response.status_code
     if status >= 400:
-        assert status in declared.problems or status in (400, 401, 403, 415, 422, 429), (
+        assert status in declared.problems or status in (400, 401, 403, 413, 415, 422, 429), (
             f"{request.method} {request.path} answered {status}, not among {declared.problems}"
         )
         return
@@ -431,7 +443,7 @@ def operation_object(
     if declared.body is not None or declared.query is not None:
         problems.add(422)
     if declared.body is not None:
-        problems.update((400, 415))
+        problems.update((400, 413, 415))
     if declared.staff:
         problems.update((401, 403))
         result["security"] = STAFF

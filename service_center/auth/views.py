@@ -24,6 +24,7 @@ from ..clock import now_utc
 from ..db import db
 from ..errors import Invalid
 from ..extensions import limiter, login_manager
+from ..security import start_session
 from ..urls import local_target
 from . import services
 from .forms import LoginForm, PasswordForm
@@ -105,6 +106,7 @@ def login() -> Any:
         db.session.commit()
         if user is not None:
             login_user(user)
+            start_session()
             flash(_("Signed in as %(name)s.", name=user.display_name), "success")
             target = local_target(request.args.get("next")) or url_for("auth.home")
             if user.must_change_password:

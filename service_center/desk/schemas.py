@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
 
-from ..api.schema import Field, Input, Output, Says, StrictInt, StrictStr
+from ..api.schema import DbId, Field, Input, Output, Says, StrictStr
 from ..queueing.schemas import Ticket
 
 WindowStatus = Literal["open", "paused", "closed"]
@@ -146,8 +146,8 @@ class DeskState(Output):
 
 
 class TransferTicket(Input):
-    window: StrictInt | None = Field(None, description="window id")
-    service: StrictInt | None = Field(None, description="service item id")
+    window: DbId | None = Field(None, description="window id")
+    service: DbId | None = Field(None, description="service item id")
 
 
 class CompleteTicket(Input):

@@ -6,13 +6,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..api.schema import MAX_ID
 from .ratings import COMMENT_MAX, RATING_LABELS
 
 
 class KioskTicketForm(FlaskForm):
-    service_id = IntegerField(_l("Service item"), validators=[DataRequired()])
+    #: an id beyond any row's is no item (NumberRange: never the database's error)
+    service_id = IntegerField(
+        _l("Service item"), validators=[DataRequired(), NumberRange(1, MAX_ID)]
+    )
     priority = BooleanField(_l("Priority lane (elderly, disabled, pregnant, military)"))
 
 

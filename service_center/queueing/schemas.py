@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
 
-from ..api.schema import Field, Input, Output, Says, StrictBool, StrictInt, StrictStr, Text
+from ..api.schema import DbId, Field, Input, Output, Says, StrictBool, StrictInt, StrictStr, Text
 from .ratings import COMMENT_MAX
 
 TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "cancelled"]
@@ -44,7 +44,7 @@ class Evaluation(Output):
 
 class IssueTicket(Input):
     center: Annotated[Text(64), Says(missing=_l("Give the center's code."))]
-    service: Annotated[StrictInt, Says(missing=_l("Choose a service item."))]
+    service: Annotated[DbId, Says(missing=_l("Choose a service item."))]
     priority: StrictBool = False
 
 

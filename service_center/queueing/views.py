@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..api.schema import MAX_ID
 from ..catalogue import calendar
 from ..catalogue import services as catalogue
 from ..clock import now_utc
@@ -38,9 +39,10 @@ def kiosk(code: str) -> str:
     query = request.args.get("q", "").strip()
     items = catalogue.search_services(center, query, case_type) if case_type or query else []
     walk_in = None
-    if request.args.get("walk_in", type=int):
+    wanted = request.args.get("walk_in", type=int)
+    if wanted is not None and 0 < wanted <= MAX_ID:  # a larger id is simply not an item
         try:
-            walk_in = catalogue.get_service(center, request.args.get("walk_in", type=int))
+            walk_in = catalogue.get_service(center, wanted)
         except NotFound:
             walk_in = None
     now = now_utc()

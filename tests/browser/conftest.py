@@ -139,9 +139,18 @@ def browser(chromium_path: str) -> Iterator[Any]:
         browser.close()
 
 
+def new_context(browser: Any, live_server: LiveServer, **options: Any) -> Any:
+    """A browser context for a test: the test tools (Playwright's ``wait_for_function``, the
+    axe-core script added to a page) evaluate strings, which the app's Content-Security-Policy
+    forbids the page itself, so they run with it bypassed; test_csp_journey.py opens the pages
+    under the policy and fails on any violation."""
+    options.setdefault("locale", "zh-CN")
+    return browser.new_context(base_url=live_server.url, bypass_csp=True, **options)
+
+
 @pytest.fixture
 def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    context = new_context(browser, live_server)
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

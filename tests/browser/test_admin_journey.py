@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import new_context
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,7 +112,7 @@ def test_a_supervisor_opens_a_window_for_a_new_item_and_a_new_clerk_serves_it(
     number = issue_ticket(live_server, "zhuangzhai", item_id)
 
     # the clerk signs in, must choose a password, signs on to window 24 and calls the ticket
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    context = new_context(browser, live_server, locale="zh-CN")
     desk = context.new_page()
     try:
         sign_in(desk, "nongji-clerk", password)
@@ -237,7 +239,7 @@ ADMIN_PAGES = [
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_axe_finds_nothing_on_the_admin_pages(browser, live_server, locale):
-    context = browser.new_context(locale=locale, base_url=live_server.url)
+    context = new_context(browser, live_server, locale=locale)
     page = context.new_page()
     try:
         page.goto("/auth/login")

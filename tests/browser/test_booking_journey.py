@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
+from tests.browser.conftest import new_context
+
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -74,7 +76,7 @@ def test_book_keep_look_up_move_and_cancel(page, browser, live_server, screensho
     assert first_material in str(event["description"])
 
     # another browser: looks the booking up with code and phone
-    other = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    other = new_context(browser, live_server, locale="zh-CN")
     other.set_default_timeout(10_000)
     resident = other.new_page()
     resident.goto("/book/manage")
@@ -103,9 +105,7 @@ def test_book_keep_look_up_move_and_cancel(page, browser, live_server, screensho
 
 
 def test_booking_works_with_javascript_switched_off(browser, live_server):
-    context = browser.new_context(
-        locale="en-US", base_url=live_server.url, java_script_enabled=False
-    )
+    context = new_context(browser, live_server, locale="en-US", java_script_enabled=False)
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.goto("/book/zhuangzhai?q=yyzz")

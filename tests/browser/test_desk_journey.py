@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from service_center.catalogue.models import Center, ServiceItem
 from service_center.db import db
+from tests.browser.conftest import new_context
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +84,7 @@ def test_clerk_serves_a_kiosk_ticket_by_keyboard_and_the_resident_rates(page, br
     expect(phone.locator("#called")).to_be_hidden()
 
     # the clerk signs in and signs on to window 13
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    context = new_context(browser, live_server, locale="zh-CN")
     context.set_default_timeout(10_000)
     desk = context.new_page()
     desk.goto("/auth/login")

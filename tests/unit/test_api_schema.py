@@ -166,7 +166,7 @@ def test_the_document_is_generated_from_the_declarations(app):
     assert order["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Order"
     }
-    assert set(order["responses"]) == {"201", "400", "409", "415", "422"}
+    assert set(order["responses"]) == {"201", "400", "409", "413", "415", "422"}
     assert order["responses"]["201"]["description"] == "Ordered"
     schema = spec["components"]["schemas"]["Order"]
     assert schema["required"] == ["center", "count"]

@@ -1,0 +1,100 @@
+"""Security headers on every response, and the staff session's lifetime.
+
+- **Content-Security-Policy**: scripts, styles, images, sounds and requests from this origin
+  only; no inline script (the templates load every script from ``static/``; JSON data blocks
+  are not scripts); inline ``style`` attributes are allowed (the reports colour their cards
+  with them); no plugins; forms post here only. No page may be framed (clickjacking at the
+  desk), except the hall displays, which a center may embed in its own screen software
+  (``DISPLAY_FRAME_ANCESTORS``, default the same origin).
+- **X-Content-Type-Options**, **Referrer-Policy** (no path, so no booking code, leaves the site)
+  and **Permissions-Policy** (no camera, microphone or location).
+- **Sessions** (staff only: residents have none): ``SameSite=Lax``, ``Secure`` unless
+  configured off for plain-HTTP development; signed out after ``SESSION_IDLE_MINUTES`` without
+  a request (the desk polls, so a desk in use stays signed in) and ``SESSION_MAX_HOURS`` after
+  signing in, whatever happens.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "style-src-attr 'unsafe-inline'",
+        "img-src 'self' data:",
+        "media-src 'self'",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors {ancestors}",
+    )
+)
+#: the pages a center may embed in its own screen software
+EMBEDDABLE = ("/display/",)
+#: session keys: when the staff member signed in, and their last request
+SIGNED_IN_AT = "signed_in_at"
+SEEN_AT = "seen_at"
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_headers)
+    app.before_request(_session_lifetime)
+
+
+def _headers(response: Response) -> Response:
+    embeddable = request.path.startswith(EMBEDDABLE)
+    ancestors = current_app.config["DISPLAY_FRAME_ANCESTORS"] if embeddable else "'none'"
+    response.headers.setdefault("Content-Security-Policy", CSP.format(ancestors=ancestors))
+    if not embeddable:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+    )
+    return response
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def start_session() -> None:
+    """Call at sign-in: the session's lifetime starts now."""
+    now = _now().timestamp()
+    session[SIGNED_IN_AT] = now
+    session[SEEN_AT] = now
+
+
+def _session_lifetime() -> Response | None:
+    """Sign a staff session out when it was idle too long or is too old; else note this request.
+
+    Bearer callers (devices) have no session and are not touched.
+    """
+    if g.get("auth_via_token") or SIGNED_IN_AT not in session:
+        return None
+    if request.endpoint is None or request.endpoint.endswith("static"):
+        return None
+    now = _now().timestamp()
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]).total_seconds()
+    longest = timedelta(hours=current_app.config["SESSION_MAX_HOURS"]).total_seconds()
+    if now - session.get(SEEN_AT, 0) > idle or now - session[SIGNED_IN_AT] > longest:
+        if current_user.is_authenticated:
+            logout_user()
+        session.pop(SIGNED_IN_AT, None)
+        session.pop(SEEN_AT, None)
+        if request.path.startswith("/api/"):
+            return None  # the API answers 401 for the signed-out caller
+        flash(_("You were signed out after a while without use. Please sign in again."), "info")
+        return redirect(url_for("auth.login", next=request.full_path))
+    session[SEEN_AT] = now
+    return None
