@@ -75,7 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_areas(app: Flask) -> None:
     """Register every area's pages, and its JSON routes on the one ``/api/v1`` blueprint."""
-    from . import api
+    from . import api, health
     from .admin import views as admin_views
     from .auth import views as auth_views
     from .booking import views as booking_views
@@ -96,6 +96,7 @@ def _register_areas(app: Flask) -> None:
     app.register_blueprint(display_views.bp)
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(health.bp)
     # the catalogue's item page lists the windows that handle the item (templates only look up)
     app.add_template_global(windows_services.windows_for, "windows_for")
 

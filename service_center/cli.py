@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -74,9 +75,11 @@ def create_user_command(
                 f"no center has the code {center_code!r}", param_hint="--center"
             )
     try:
-        user = create_user(username, password, Role(role), center, display_name)
+        with force_locale("en"):  # the command line speaks English
+            user = create_user(username, password, Role(role), center, display_name)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
+    user.must_change_password = True  # an initial password: its owner chooses their own
     audit.record(
         "user.create",
         actor=None,

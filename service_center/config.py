@@ -25,7 +25,12 @@ class DefaultConfig:
     #: a fixed window lets twice the limit through across a window's edge (and makes tests flaky)
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True
-    AUTH_LOGIN_FAILURE_LIMIT = "5 per minute"
+    #: failed sign-ins from one address (everyone behind one NAT shares it: generous); the
+    #: account's own lock below is what stops guessing at one account from many addresses
+    AUTH_LOGIN_FAILURE_LIMIT = "30 per 10 minutes"
+    AUTH_LOCK_AFTER = 5  #: failed sign-ins in a row that lock an account
+    AUTH_LOCK_MINUTES = 15  #: how long it stays locked (an administrator may unlock it sooner)
+    PASSWORD_MIN_LENGTH = 10
 
     QUEUE_WALKIN_MAX_WAIT_MINUTES = 30  #: past this, bookings no longer pass a walk-in
     QUEUE_NO_SHOW_MIN_CALLS = 2  #: calls before a clerk may mark a ticket no-show

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..auth import services as auth
 from ..auth.models import ApiToken, Role, User
 from ..catalogue.models import Center
 from ..clock import now_utc
@@ -58,6 +59,7 @@ def staff_list(code: str) -> str:
         action_form=ActionForm(),
         manageable={u.id for u in people if may_manage_account(current_user, u.role, center.id)},
         windows_of={u.id: staff._windows_of(u) for u in people if u.role is Role.CLERK},
+        now=now_utc(),
     )
 
 
@@ -179,6 +181,16 @@ def reset_password(code: str, user_id: int) -> Any:
         user_id,
         lambda u: staff.reset_password(u, actor=current_user, now=now_utc()),
         "",
+    )
+
+
+@bp.post("/centers/<code>/staff/<int:user_id>/unlock")
+def unlock_staff(code: str, user_id: int) -> Any:
+    return _staff_action(
+        code,
+        user_id,
+        lambda u: auth.unlock(u, actor=current_user, now=now_utc()),
+        _("%(name)s can sign in again."),
     )
 
 

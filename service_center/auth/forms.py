@@ -21,8 +21,8 @@ class PasswordForm(FlaskForm):
     )
     new = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=8, max=200)],
-        description=_l("At least 8 characters."),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("At least 10 characters; not your username, not a common password."),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

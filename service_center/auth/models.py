@@ -38,6 +38,10 @@ class User(UserMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     #: set by a password reset: the next sign-in must choose a new password first
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: failed sign-ins in a row (reset by a success); at AUTH_LOCK_AFTER the account locks
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: no sign-in, even with the right password, until then (an administrator may unlock)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     center: Mapped[Center | None] = relationship()
 

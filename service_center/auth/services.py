@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import secrets
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
 
@@ -17,7 +19,6 @@ from .models import ApiToken, Role, User
 
 #: a device token's use is written down (``last_used_dt`` and the audit trail) at most this often
 TOKEN_USE_PRECISION = timedelta(hours=1)
-PASSWORD_MIN = 8
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -29,16 +30,27 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 def sign_in(username: str, password: str, *, now: datetime) -> User | None:
-    """``authenticate``, with the attempt written to the audit trail (success or failure).
+    """``authenticate``, with each attempt audited and an account locked after
+    ``AUTH_LOCK_AFTER`` failures in a row for ``AUTH_LOCK_MINUTES``.
 
-    A failure names the account only when the username is one (a password typed into the
-    username field is never stored).
+    While locked, even the right password is refused, with the same answer as a wrong one (the
+    answer never tells whether an account exists or is locked). A failure names the account
+    only when the username is one (a password typed into the username field is never stored).
     """
-    user = authenticate(username, password)
-    if user is not None:
-        audit.record("auth.sign_in", actor=user, now=now, center_id=user.center_id)
-        return user
     known = db.session.scalar(select(User).where(User.username == username.strip()))
+    if known is not None and known.locked_until is not None and known.locked_until > now:
+        audit.record(
+            "auth.sign_in_locked",
+            actor=known,
+            now=now,
+            center_id=known.center_id,
+        )
+        return None
+    if known is not None and known.is_enabled and known.check_password(password):
+        known.failed_sign_ins = 0
+        known.locked_until = None
+        audit.record("auth.sign_in", actor=known, now=now, center_id=known.center_id)
+        return known
     audit.record(
         "auth.sign_in_failed",
         actor=known,
@@ -47,7 +59,40 @@ def sign_in(username: str, password: str, *, now: datetime) -> User | None:
         center_id=known.center_id if known is not None else None,
         object_label="" if known is not None else _("unknown username"),
     )
+    if known is not None:
+        known.failed_sign_ins += 1
+        if known.failed_sign_ins >= current_app.config["AUTH_LOCK_AFTER"]:
+            minutes = current_app.config["AUTH_LOCK_MINUTES"]
+            known.locked_until = now + timedelta(minutes=minutes)
+            known.failed_sign_ins = 0
+            audit.record(
+                "auth.lock",
+                actor=None,
+                actor_name=known.username,
+                now=now,
+                obj=known,
+                object_label=known.username,
+                after={"locked_until": known.locked_until},
+            )
     return None
+
+
+def unlock(user: User, *, actor: User, now: datetime) -> User:
+    """Lift an account's lock before it runs out (audited)."""
+    if user.locked_until is not None and user.locked_until > now:
+        before = {"locked_until": user.locked_until}
+        user.locked_until = None
+        user.failed_sign_ins = 0
+        audit.record(
+            "auth.unlock",
+            actor=actor,
+            now=now,
+            obj=user,
+            object_label=user.username,
+            before=before,
+            after={"locked_until": None},
+        )
+    return user
 
 
 def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
@@ -57,7 +102,7 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     """
     if not user.check_password(current):
         raise Invalid(_("The current password is wrong."), field="current")
-    check_new_password(new)
+    check_new_password(new, user.username)
     if current == new:
         raise Invalid(_("Choose a password different from the current one."), field="new")
     user.set_password(new)
@@ -73,11 +118,28 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     )
 
 
-def check_new_password(password: str) -> None:
-    if len(password) < PASSWORD_MIN:
+def check_new_password(password: str, username: str = "", *, field: str = "new") -> None:
+    """The rules of a staff password: long enough, not the username, not a common one.
+
+    :raises Invalid: naming the broken rule (field ``new``).
+    """
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise Invalid(_("The password needs at least %(n)d characters.", n=minimum), field=field)
+    folded = password.strip().lower()
+    if username and username.strip().lower() in folded:
+        raise Invalid(_("The password must not contain the username."), field=field)
+    if folded in common_passwords():
         raise Invalid(
-            _("The password needs at least %(n)d characters.", n=PASSWORD_MIN), field="new"
+            _("This password is among the most common ones: choose another."), field=field
         )
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """Passwords every guesser tries first (common_passwords.txt, one a line, lower case)."""
+    text = (Path(__file__).parent / "common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
 
 
 def create_user(
@@ -94,8 +156,7 @@ def create_user(
     """
     if role is not Role.ADMIN and center is None:
         raise Invalid("Clerks and supervisors belong to a center: give --center.", field="center")
-    if len(password) < 8:
-        raise Invalid("The password needs at least 8 characters.", field="password")
+    check_new_password(password, username, field="password")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"The username {username!r} is taken.", field="username")
     user = User(

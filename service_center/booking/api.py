@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import json, jsonify, url_for
+from flask import json, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ..api import bp, json_body
-from ..api.schema import operation
+from ..api.schema import InvalidInput, operation, parse
 from ..catalogue import services as catalogue
 from ..catalogue.calendar import day_status
 from ..catalogue.models import Center, ServiceItem
@@ -148,17 +148,43 @@ def create_appointment(body: AppointmentRequest) -> Any:
     return response
 
 
+#: the header that carries the phone of a look-up: a URL would leave it in access logs
+PHONE_HEADER = "X-Booking-Phone"
+
+
 @bp.get("/appointments/<code>")
 @lookup_limit
 @operation(
     "Look a booking up by code and phone (personal data masked)",
+    description=f"The phone number goes in the `{PHONE_HEADER}` header. The former "
+    "`?phone=` in the address answers 410: an address is written to access logs.",
     path_descriptions=_CODE,
-    query=AppointmentLookup,
+    parameters=(
+        {
+            "name": PHONE_HEADER,
+            "in": "header",
+            "required": True,
+            "description": "the phone number the booking was made with",
+            "schema": {"type": "string"},
+        },
+    ),
     responses={200: BOOKING},
-    problems=(404, 429),
+    problems=(404, 410, 422, 429),
 )
-def get_appointment(code: str, query: AppointmentLookup) -> Any:
-    return jsonify(appointment_json(services.find_appointment(code, query.phone)))
+def get_appointment(code: str) -> Any:
+    if "phone" in request.args:
+        return problem(
+            410,
+            _(
+                "Send the phone number in the %(header)s header, not in the address.",
+                header=PHONE_HEADER,
+            ),
+        )
+    try:
+        lookup = parse(AppointmentLookup, {"phone": request.headers.get(PHONE_HEADER)})
+    except InvalidInput as exc:
+        return exc.response()
+    return jsonify(appointment_json(services.find_appointment(code, lookup.phone)))
 
 
 @bp.post("/appointments/<code>/cancel")

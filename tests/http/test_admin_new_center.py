@@ -34,12 +34,18 @@ def test_a_new_center_from_an_empty_database(
         args=["create-user", "chief", "--role", "admin", "--password", "county-pass-1"]
     )
     assert result.exit_code == 0, result.output
-    assert (
-        client.post(
-            "/auth/login", data={"username": "chief", "password": "county-pass-1"}
-        ).status_code
-        == 302
+    signed_in = client.post("/auth/login", data={"username": "chief", "password": "county-pass-1"})
+    # the initial password came from the command line: its owner chooses their own first
+    assert signed_in.headers["Location"].startswith("/auth/password")
+    changed = client.post(
+        "/auth/password",
+        data={
+            "current": "county-pass-1",
+            "new": "county-head-2026x",
+            "confirm": "county-head-2026x",
+        },
     )
+    assert changed.status_code == 302
 
     # the county's first department and center
     assert (
@@ -130,6 +136,7 @@ def test_a_new_center_from_an_empty_database(
         [
             "user.create",  # flask create-user
             "auth.sign_in",
+            "auth.password_change",  # the initial password replaced
             "department.create",
             "center.create",
             "calendar.hours",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 import pytest
 from flask import jsonify
@@ -11,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from service_center.api import staff_required
+from service_center.audit import AuditRecord
 from service_center.auth import services
 from service_center.auth.models import Role, User
 from service_center.db import db
@@ -128,24 +130,73 @@ def test_next_only_leads_to_pages_of_this_site(client, world, target, location):
     assert response.headers["Location"] == location
 
 
-@pytest.mark.parametrize(("headers", "message"), [(ZH, "尝试次数过多"), (EN, "Too many attempts")])
-def test_repeated_failures_are_rate_limited(client, world, headers, message):
-    for _ in range(5):
-        assert sign_in(client, "clerk", "guess", headers=headers).status_code == 401
-    response = sign_in(client, "clerk", headers=headers)  # even the right password now
-    assert response.status_code == 429
-    assert message in response.get_data(as_text=True)
-    assert not is_signed_in(client)
+@pytest.mark.parametrize(("headers", "message"), [(ZH, "用户名或密码错误"), (EN, "Wrong username")])
+def test_an_account_locks_after_five_failures_even_for_the_right_password(
+    client, world, headers, message
+):
+    start = datetime.now(UTC)
+    with patch("service_center.auth.views.now_utc", side_effect=lambda: start):
+        for _ in range(5):
+            assert sign_in(client, "clerk", "guess", headers=headers).status_code == 401
+        response = sign_in(client, "clerk", headers=headers)  # locked: the same answer
+        assert response.status_code == 401
+        assert message in password_error(response.get_data(as_text=True))
+        assert not is_signed_in(client)
+        # another account, from the same address, is not locked out
+        assert sign_in(client, "clerk2").status_code == 302
+        client.post("/auth/logout")
+    later = start + timedelta(minutes=16)
+    with patch("service_center.auth.views.now_utc", side_effect=lambda: later):
+        assert sign_in(client, "clerk").status_code == 302
+    actions = [r.action for r in db.session.scalars(select(AuditRecord).order_by(AuditRecord.id))]
+    assert actions.count("auth.lock") == 1 and "auth.sign_in_locked" in actions
 
 
-def test_successful_sign_ins_do_not_count_towards_the_limit(client, world):
+def test_a_success_starts_the_count_again(client, world):
     for _ in range(4):
         sign_in(client, "clerk", "guess")
-    for _ in range(3):
-        assert sign_in(client, "clerk").status_code == 302
-        client.post("/auth/logout")
-    assert sign_in(client, "clerk", "guess").status_code == 401
-    assert sign_in(client, "clerk", "guess").status_code == 429
+    assert sign_in(client, "clerk").status_code == 302
+    client.post("/auth/logout")
+    for _ in range(4):
+        assert sign_in(client, "clerk", "guess").status_code == 401
+    assert sign_in(client, "clerk").status_code == 302
+
+
+def test_an_unknown_username_is_answered_like_a_locked_account(client, world):
+    for _ in range(6):
+        unknown = sign_in(client, "nobody", "guess", headers=EN)
+        locked = sign_in(client, "clerk", "guess", headers=EN)
+    assert unknown.status_code == locked.status_code == 401
+    assert password_error(unknown.get_data(as_text=True)) == password_error(
+        locked.get_data(as_text=True)
+    )
+
+
+def test_an_administrator_unlocks_an_account(client, world, login_as):
+    for _ in range(5):
+        sign_in(client, "clerk", "guess")
+    admin = client.application.test_client()
+    with admin.session_transaction() as session:
+        session["_user_id"] = str(world.users.supervisor.id)
+    page = admin.get("/admin/centers/testtown/staff").get_data(as_text=True)
+    assert f"/staff/{world.users.clerk.id}/unlock" in page
+    assert (
+        admin.post(f"/admin/centers/testtown/staff/{world.users.clerk.id}/unlock").status_code
+        == 302
+    )
+    assert sign_in(client, "clerk").status_code == 302
+    actions = [r.action for r in db.session.scalars(select(AuditRecord))]
+    assert "auth.unlock" in actions
+
+
+@pytest.mark.parametrize(("headers", "message"), [(ZH, "尝试次数过多"), (EN, "Too many attempts")])
+@pytest.mark.parametrize("app_config", [{"AUTH_LOGIN_FAILURE_LIMIT": "3 per minute"}])
+def test_failures_from_one_address_are_limited_too(client, world, headers, message):
+    for username in ("clerk", "clerk2", "supervisor"):
+        assert sign_in(client, username, "guess", headers=headers).status_code == 401
+    response = sign_in(client, "admin", "guess", headers=headers)
+    assert response.status_code == 429
+    assert message in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("app_config", [{"AUTH_LOGIN_FAILURE_LIMIT": "2 per hour"}])

@@ -273,7 +273,9 @@ def booked(client, world, booking_clock, body) -> dict[str, Any]:
 
 
 def test_look_up_with_code_and_phone(client, booked):
-    response = client.get(f"/api/v1/appointments/{booked['code']}?phone=%2B8613912345678")
+    response = client.get(
+        f"/api/v1/appointments/{booked['code']}", headers={"X-Booking-Phone": "+8613912345678"}
+    )
     assert response.status_code == 200
     data = response.get_json()
     assert data["code"] == booked["code"] and data["status"] == "booked"
@@ -282,17 +284,29 @@ def test_look_up_with_code_and_phone(client, booked):
 
 
 def test_a_wrong_pair_looks_exactly_like_an_unknown_code(client, booked):
-    wrong_phone = client.get(f"/api/v1/appointments/{booked['code']}?phone=13912345679")
-    unknown = client.get("/api/v1/appointments/ABCDE23456?phone=13912345678")
-    malformed = client.get("/api/v1/appointments/zz?phone=13912345678")
+    wrong_phone = client.get(
+        f"/api/v1/appointments/{booked['code']}", headers={"X-Booking-Phone": "13912345679"}
+    )
+    unknown = client.get(
+        "/api/v1/appointments/ABCDE23456", headers={"X-Booking-Phone": "13912345678"}
+    )
+    malformed = client.get("/api/v1/appointments/zz", headers={"X-Booking-Phone": "13912345678"})
     assert wrong_phone.status_code == unknown.status_code == malformed.status_code == 404
     assert wrong_phone.get_json() == unknown.get_json() == malformed.get_json()
+
+
+def test_the_phone_in_the_address_is_gone_with_a_pointer_to_the_header(client, booked):
+    response = client.get(f"/api/v1/appointments/{booked['code']}?phone=13912345678", headers=EN)
+    assert response.status_code == 410
+    assert "X-Booking-Phone" in response.get_json()["detail"]
 
 
 def test_look_up_without_a_phone_is_422(client, booked):
     response = client.get(f"/api/v1/appointments/{booked['code']}")
     assert response.status_code == 422 and "phone" in response.get_json()["errors"]
-    response = client.get(f"/api/v1/appointments/{booked['code']}?phone=123")
+    response = client.get(
+        f"/api/v1/appointments/{booked['code']}", headers={"X-Booking-Phone": "123"}
+    )
     assert response.status_code == 422
 
 
@@ -337,7 +351,9 @@ def test_reschedule_to_a_full_slot_is_409_and_keeps_the_booking(client, world, b
         url, json={"phone": "13912345678", "date": "2026-11-27", "start": "15:00"}
     )
     assert response.status_code == 409
-    again = client.get(f"/api/v1/appointments/{booked['code']}?phone=13912345678").get_json()
+    again = client.get(
+        f"/api/v1/appointments/{booked['code']}", headers={"X-Booking-Phone": "13912345678"}
+    ).get_json()
     assert again["start"] == "09:00"
 
 
@@ -369,8 +385,18 @@ def test_booking_and_look_up_are_rate_limited(client, world, booking_clock, body
     response = client.post("/api/v1/appointments", json=body)
     assert response.status_code == 429 and response.mimetype == "application/problem+json"
     for _ in range(3):
-        assert client.get("/api/v1/appointments/ABCDE23456?phone=13912345678").status_code == 404
-    assert client.get("/api/v1/appointments/ABCDE23456?phone=13912345678").status_code == 429
+        assert (
+            client.get(
+                "/api/v1/appointments/ABCDE23456", headers={"X-Booking-Phone": "13912345678"}
+            ).status_code
+            == 404
+        )
+    assert (
+        client.get(
+            "/api/v1/appointments/ABCDE23456", headers={"X-Booking-Phone": "13912345678"}
+        ).status_code
+        == 429
+    )
     # the booking pages share the bucket
     page = client.post(f"/book/testtown/{world.items.licence.id}/2026-11-27/09:00", data={})
     assert page.status_code == 429
@@ -401,7 +427,9 @@ def test_check_in_on_time_answers_201_with_a_booked_ticket(client, booked, booki
     assert ticket["number"] == "B001" and ticket["token"] and ticket["center"] == "testtown"
     assert "position" in ticket and "estimated_wait_minutes" in ticket
     assert "13912345678" not in response.get_data(as_text=True)
-    looked_up = client.get(f"/api/v1/appointments/{booked['code']}?phone=13912345678").get_json()
+    looked_up = client.get(
+        f"/api/v1/appointments/{booked['code']}", headers={"X-Booking-Phone": "13912345678"}
+    ).get_json()
     assert looked_up["status"] == "checked_in"
     again = client.post(f"/api/v1/appointments/{booked['code']}/check-in")
     assert again.status_code == 409

@@ -77,7 +77,9 @@ def test_create_user_asks_for_the_password_twice(runner, app_ctx):
     [
         (["--role", "clerk"], "Clerks and supervisors belong to a center: give --center."),
         (["--role", "supervisor", "--center", "atlantis"], "no center has the code 'atlantis'"),
-        (["--role", "clerk", "--center", "testtown", "--password", "short"], "at least 8"),
+        (["--role", "clerk", "--center", "testtown", "--password", "short"], "at least 10"),
+        (["--role", "clerk", "--center", "testtown", "--password", "password123"], "most common"),
+        (["--role", "clerk", "--center", "testtown", "--password", "wang-wang-2026"], "username"),
         (["--role", "wizard"], "'wizard' is not one of 'clerk', 'supervisor', 'admin'"),
     ],
 )
@@ -91,7 +93,9 @@ def test_create_user_refuses_bad_input_clearly(runner, create_center, args, mess
 
 
 def test_create_user_refuses_a_taken_username(runner, world):
-    result = runner.invoke(args=["create-user", "clerk", "--role", "admin", "--password", "x" * 9])
+    result = runner.invoke(
+        args=["create-user", "clerk", "--role", "admin", "--password", "long-enough-1"]
+    )
     assert result.exit_code == 1
     assert "The username 'clerk' is taken." in result.output
 

@@ -10,10 +10,11 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from service_center import create_app
 from service_center.db import db
+from service_center.health import migration_head
 from tests.conftest import BACKENDS, IN_CI, PG_SERVER, _pg_url, base_config
 
 
@@ -64,3 +65,38 @@ def test_upgrade_builds_the_schema_of_the_models(empty_database, keep_logging):
         finally:
             db.engine.dispose()
     assert not differences, "migrations/ is behind the models:\n" + "\n".join(map(str, differences))
+
+
+def test_ready_only_once_the_schema_is_at_the_migration_head(empty_database, keep_logging):
+    """/readyz: 503 before the release's migration ran, 200 after; /healthz answers anyway."""
+    app = create_app(base_config(empty_database))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    before = client.get("/readyz")
+    assert before.status_code == 503 and before.get_json()["status"] == "unavailable"
+    with app.app_context():
+        try:
+            upgrade()
+            db.session.remove()
+        finally:
+            db.engine.dispose()
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json()["schema"] == migration_head()
+    with app.app_context():
+        try:
+            downgrade(revision="-1")  # the schema one migration behind this release
+            db.session.remove()
+        finally:
+            db.engine.dispose()
+    behind = client.get("/readyz")
+    assert behind.status_code == 503 and behind.get_json()["head"] == migration_head()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_not_ready_when_the_database_does_not_answer():
+    app = create_app(base_config("postgresql://nobody@127.0.0.1:1/none"))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert app.test_client().get("/healthz").status_code == 200
