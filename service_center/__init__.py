@@ -143,6 +143,12 @@ def _normalise_database_uri(app: Flask) -> None:
         if uri.startswith(prefix):
             uri = "postgresql+psycopg://" + uri[len(prefix) :]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("postgresql"):
+        # a connection the server (or a restart, or a firewall) closed is found before use and
+        # replaced, instead of failing the worker's next request with a 500 (docs/decisions.md)
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("pool_pre_ping", True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _instance_secret_key(instance: Path) -> str:
