@@ -49,7 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     _normalise_database_uri(app)
 
-    from . import cli, errors, extensions, i18n, models, security, templating  # noqa: F401
+    from . import cli, errors, extensions, i18n, models, requestlog, security, templating  # noqa: F401
     from . import db as db_module
 
     db_module.db.init_app(app)
@@ -63,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     extensions.csrf.init_app(app)
     extensions.babel.init_app(app, locale_selector=i18n.select_locale)
     extensions.limiter.init_app(app)
+    requestlog.init_app(app)
     errors.register_error_handlers(app)
     security.init_app(app)
     templating.init_app(app)

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .db import db
+from .requestlog import request_id
 
 
 class DomainError(Exception):
@@ -94,6 +95,8 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    if (rid := request_id()) is not None:
+        body["request_id"] = rid  # quote it to the operators: it is in their log line
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
@@ -142,7 +145,9 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     def handle_unexpected(exc: Exception) -> Any:
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        app.logger.exception(
+            "Unhandled error on %s %s id=%s", request.method, request.path, request_id()
+        )
         return handle_http(InternalServerError())
 
     app.register_error_handler(HTTPException, handle_http)

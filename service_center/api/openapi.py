@@ -23,6 +23,10 @@ PROBLEM_SCHEMA = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
+        "request_id": {
+            "type": "string",
+            "description": "this request's id, as in the X-Request-ID header and the log",
+        },
         "errors": {
             "type": "object",
             "description": "what is wrong with each field, in the caller's language",

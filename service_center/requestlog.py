@@ -1,0 +1,66 @@
+"""A request id for every request, and one log line per request.
+
+The id comes from the proxy's ``X-Request-ID`` when it sends a sane one (so the proxy's log and
+ours share it), else it is made here. It is sent back in the ``X-Request-ID`` header, shown on
+error pages and put in every problem+json body, so a clerk can quote it and an operator find
+the request. The log line says method, path (never the query string), status, duration and
+the id, as plain text or, with ``LOG_JSON``, as one JSON object; never a name, phone or ID
+number (the paths hold none: look-ups send the phone in a header, pages post their forms).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, current_app, g, has_request_context, request
+
+HEADER = "X-Request-ID"
+_SANE = re.compile(r"[A-Za-z0-9._-]{8,64}")
+logger = logging.getLogger("service_center.requests")
+
+
+def request_id() -> str | None:
+    """This request's id (None outside a request)."""
+    return g.get("request_id") if has_request_context() else None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_finish)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.INFO)
+
+
+def _start() -> None:
+    given = request.headers.get(HEADER, "")
+    g.request_id = given if _SANE.fullmatch(given) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    rid = g.get("request_id") or uuid.uuid4().hex
+    response.headers[HEADER] = rid
+    if current_app.config.get("LOG_REQUESTS", True):
+        elapsed = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        fields = {
+            "request_id": rid,
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "ms": round(elapsed, 1),
+        }
+        if current_app.config.get("LOG_JSON"):
+            logger.info(json.dumps(fields, ensure_ascii=False))
+        else:
+            logger.info(
+                "%(method)s %(path)s %(status)s %(ms).1fms id=%(request_id)s" % fields  # noqa: UP031
+            )
+    return response
