@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -118,10 +122,44 @@ def issue_token_command(username: str, name: str) -> None:
     click.echo(token)
 
 
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(target: Path) -> None:
+    """Write a consistent copy of the SQLite database to TARGET (while the app runs).
+
+    SQLite's online backup API copies page by page under its own read lock, so bookings and
+    tickets written meanwhile are either wholly in the copy or not at all. For PostgreSQL use
+    pg_dump (docs/deployment.md); this command then only says so.
+    """
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        found = shutil.which("pg_dump")
+        where = f"pg_dump is at {found}" if found else "pg_dump is not installed on this host"
+        raise click.ClickException(
+            f"The database is PostgreSQL: back it up with pg_dump -Fc (docs/deployment.md); "
+            f"{where}."
+        )
+    if target.exists():
+        raise click.ClickException(f"{target} exists: choose a new file (nothing was written).")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(url.database)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    click.echo(f"Copied {url.database} to {target} ({target.stat().st_size:,} bytes).")
+
+
 def init_app(app: Flask) -> None:
     """Add the set-up commands; each area adds its own (``flask report``, ``flask booking`` …)."""
     for command in (
         init_db_command,
+        backup_command,
         seed_demo_command,
         seed_history_command,
         create_user_command,
