@@ -83,6 +83,7 @@ def _register_areas(app: Flask) -> None:
     from .catalogue import views as catalogue_views
     from .desk import views as desk_views
     from .display import views as display_views
+    from .metrics import views as metrics_views
     from .queueing import views as queueing_views
     from .reports import views as reports_views
     from .windows import services as windows_services
@@ -98,6 +99,8 @@ def _register_areas(app: Flask) -> None:
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics_views.bp)
+    metrics_views.init_app(app)
     # the catalogue's item page lists the windows that handle the item (templates only look up)
     app.add_template_global(windows_services.windows_for, "windows_for")
 

@@ -59,6 +59,10 @@ class DefaultConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12
+    #: who may read /metrics: these addresses or networks, or a bearer METRICS_TOKEN
+    METRICS_ALLOW = ("127.0.0.1", "::1")
+    METRICS_TOKEN: str | None = None
+
     #: who may frame the hall displays (/display/…), as CSP frame-ancestors; nothing else may
     #: be framed at all
     DISPLAY_FRAME_ANCESTORS = "'self'"
