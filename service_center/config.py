@@ -48,7 +48,11 @@ class DefaultConfig:
     BOOKING_RATE_LIMIT = "10 per minute"
     BOOKING_LOOKUP_RATE_LIMIT = "20 per minute"
 
-    PERSONAL_DATA_RETENTION_DAYS = 365
+    #: days after a case closes that its applicant's name and phone (and its booking's) are
+    #: kept; cancelled and no-show bookings: BOOKING_RETENTION_DAYS after their day
+    #: (booking/retention.py, flask purge-personal-data)
+    PERSONAL_DATA_RETENTION_DAYS = 180
+    BOOKING_RETENTION_DAYS = 30
 
     #: staff sessions (service_center/security.py): the cookie only over HTTPS and not sent
     #: on other sites' requests; signed out after this long without a request, and this long

@@ -16,7 +16,7 @@ from ..catalogue import services as catalogue
 from ..clock import now_utc, to_local
 from ..db import db
 from ..errors import NotFound
-from . import availability
+from . import availability, retention
 from .models import Appointment
 
 
@@ -82,6 +82,26 @@ def clear_day_command(center_code: str, day: datetime) -> None:
     db.session.commit()
     state = "removed" if removed else "none entered"
     click.echo(f"{center.code} {_day(day).isoformat()}: exception {state}.")
+
+
+@click.command("purge-personal-data")
+@click.option("--dry-run", is_flag=True, help="Say what would be erased; change nothing.")
+@with_appcontext
+def purge_command(dry_run: bool) -> None:
+    """Erase or mask personal data past its retention (docs/deployment.md).
+
+    Applicants of cases closed PERSONAL_DATA_RETENTION_DAYS ago; cancelled and no-show
+    bookings BOOKING_RETENTION_DAYS after their day. Report totals and case numbers stay.
+    """
+    done = retention.purge_personal_data(now=now_utc(), dry_run=dry_run)
+    if not dry_run:
+        db.session.commit()
+    verb = "Would erase" if dry_run else "Erased"
+    click.echo(
+        f"{verb}: the applicant of {done.cases} case(s) and {done.tickets} ticket(s), "
+        f"{done.bookings_of_cases} booking(s) of those cases, "
+        f"{done.bookings_unused} cancelled or no-show booking(s)."
+    )
 
 
 COMMANDS = (closure_command, special_opening_command, clear_day_command)

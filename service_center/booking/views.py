@@ -38,6 +38,7 @@ bp = Blueprint(
 for _command in cli.COMMANDS:
     bp.cli.add_command(_command)
 bp.record_once(lambda state: state.app.cli.add_command(cli.calendar_group))
+bp.record_once(lambda state: state.app.cli.add_command(cli.purge_command))
 templating.init_bp(bp)
 
 #: the codes this browser booked or looked up with the phone: only these pages open for it

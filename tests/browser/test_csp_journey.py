@@ -25,9 +25,9 @@ def under_policy(browser: Any, live_server: Any) -> tuple[Any, Any, list[str]]:
     violations: list[str] = []
     page.on(
         "console",
-        lambda message: violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     return context, page, violations
 

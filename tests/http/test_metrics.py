@@ -51,9 +51,7 @@ def test_tickets_issued_and_called_and_the_queue_now(
     assert value(after, "service_center_tickets_called_total", center="testtown") >= 1
 
 
-def test_requests_are_counted_by_endpoint_never_by_raw_path(
-    client, world, open_windows, app_clock
-):
+def test_requests_are_counted_by_endpoint_never_by_raw_path(client, world, open_windows, app_clock):
     ticket = client.post(
         "/api/v1/tickets", json={"center": "testtown", "service": world.items.licence.id}
     ).get_json()

@@ -6,12 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
-from unittest.mock import patch
 
-import pytest
 from sqlalchemy import select
 
 from service_center.catalogue.models import CaseType, ServiceItem
@@ -90,20 +87,6 @@ FRIDAY_ON_THE_PAGE = {
     "satisfaction-low": "2",
     "satisfaction-low-share": "40.0%",
 }
-
-
-@pytest.fixture
-def at_the_end(scripted_day) -> Iterator:
-    """Read the reports at the end of the scripted day (11:55 on Friday, Shanghai)."""
-    modules = ("views", "api", "cli")
-    patches = [
-        patch(f"service_center.reports.{m}.now_utc", return_value=scripted_day.end) for m in modules
-    ]
-    for p in patches:
-        p.start()
-    yield scripted_day
-    for p in reversed(patches):
-        p.stop()
 
 
 def page(client, url: str, lang: str = "en") -> str:

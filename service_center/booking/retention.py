@@ -1,0 +1,111 @@
+"""Personal data kept as short as the work needs (PIPL), then erased or masked for good.
+
+- A closed case's applicant (name, phone on the case and its ticket) and the booking that led
+  to it (name, phone, ID number): ``PERSONAL_DATA_RETENTION_DAYS`` after the case closed
+  (default 180).
+- A booking that was cancelled, or whose day passed without a check-in (a no-show):
+  ``BOOKING_RETENTION_DAYS`` after its day (default 30).
+
+Names and phones are masked the way public screens show them (张*, 139****5678: the
+non-null columns keep a shape), ID numbers erased. Numbers, times, items, outcomes and ratings
+stay, so every report total and case number is the same after a purge. It lives with the
+bookings because it spans them and the queue's cases (booking sits above the queue).
+``flask purge-personal-data [--dry-run]`` runs it; a scheduler runs it nightly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from ..db import db, write_transaction
+from ..privacy import mask_name, mask_phone
+from ..queueing.models import Case, Ticket
+from .models import Appointment, AppointmentState
+
+
+@dataclass(frozen=True)
+class Purge:
+    cases: int
+    tickets: int
+    bookings_of_cases: int
+    bookings_unused: int
+
+    @property
+    def total(self) -> int:
+        return self.cases + self.tickets + self.bookings_of_cases + self.bookings_unused
+
+
+def _masked(appointment: Appointment) -> bool:
+    return appointment.id_number is None and "*" in appointment.phone
+
+
+def _mask(appointment: Appointment) -> None:
+    appointment.name = mask_name(appointment.name)
+    appointment.phone = mask_phone(appointment.phone)
+    appointment.id_number = None
+
+
+def purge_personal_data(*, now: datetime, dry_run: bool = False) -> Purge:
+    """Erase or mask what is past its retention (nothing with ``dry_run``); say how much."""
+    write_transaction()
+    closed_before = now - timedelta(days=current_app.config["PERSONAL_DATA_RETENTION_DAYS"])
+    unused_before = (now - timedelta(days=current_app.config["BOOKING_RETENTION_DAYS"])).date()
+
+    cases = list(
+        db.session.scalars(
+            select(Case).where(
+                Case.completed_dt < closed_before,
+                or_(Case.applicant_name.is_not(None), Case.applicant_phone.is_not(None)),
+            )
+        )
+    )
+    old_ticket_ids = select(Case.ticket_id).where(
+        Case.completed_dt < closed_before, Case.ticket_id.is_not(None)
+    )
+    tickets = list(
+        db.session.scalars(
+            select(Ticket).where(
+                or_(Ticket.applicant_name.is_not(None), Ticket.applicant_phone.is_not(None)),
+                or_(
+                    Ticket.id.in_(old_ticket_ids),
+                    Ticket.service_date < (closed_before.date()),
+                ),
+            )
+        )
+    )
+    of_cases = [
+        a
+        for a in db.session.scalars(
+            select(Appointment).where(Appointment.ticket_id.in_(old_ticket_ids))
+        )
+        if not _masked(a)
+    ]
+    unused = [
+        a
+        for a in db.session.scalars(
+            select(Appointment).where(
+                Appointment.service_date < unused_before,
+                or_(
+                    Appointment.state == AppointmentState.CANCELLED,
+                    Appointment.state == AppointmentState.BOOKED,  # its day passed: no-show
+                ),
+            )
+        )
+        if not _masked(a)
+    ]
+    result = Purge(len(cases), len(tickets), len(of_cases), len(unused))
+    if dry_run:
+        db.session.rollback()
+        return result
+    for case_ in cases:
+        case_.applicant_name = case_.applicant_phone = None
+    for ticket in tickets:
+        ticket.applicant_name = ticket.applicant_phone = None
+    for appointment in (*of_cases, *unused):
+        _mask(appointment)
+    db.session.flush()
+    return result
