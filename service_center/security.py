@@ -18,7 +18,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -40,14 +51,47 @@ CSP = "; ".join(
 )
 #: the pages a center may embed in its own screen software
 EMBEDDABLE = ("/display/",)
+#: bodies larger than this are not scanned for NUL here: the view refuses them as too large
+MAX_SCANNED_BODY = 4 * 1024 * 1024
 #: session keys: when the staff member signed in, and their last request
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul)
     app.after_request(_headers)
     app.before_request(_session_lifetime)
+
+
+def _refuse_nul() -> None:
+    """A NUL character in the address, a form or a JSON body is refused with a 400 before any
+    view reads it: PostgreSQL cannot store one, and no person types one."""
+    if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+        abort(400, description=_("The request holds a character that is not allowed (NUL)."))
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.is_json and (request.content_length or 0) <= MAX_SCANNED_BODY:
+            data = request.get_data(cache=True)
+            if b"\x00" in data or b"\\u0000" in data.lower():
+                abort(
+                    400, description=_("The request holds a character that is not allowed (NUL).")
+                )
+        elif request.mimetype == "application/x-www-form-urlencoded":
+            # the raw bytes, kept for whoever reads the body next (a form, or json_body's 415)
+            data = (
+                request.get_data(cache=True)
+                if (request.content_length or 0) <= MAX_SCANNED_BODY
+                else b""
+            )
+            if b"%00" in data or b"\x00" in data:
+                abort(
+                    400, description=_("The request holds a character that is not allowed (NUL).")
+                )
+        elif request.mimetype == "multipart/form-data":
+            if any("\x00" in v for v in request.form.values()):
+                abort(
+                    400, description=_("The request holds a character that is not allowed (NUL).")
+                )
 
 
 def _headers(response: Response) -> Response:

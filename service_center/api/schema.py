@@ -447,6 +447,10 @@ def operation_object(
     if declared.staff:
         problems.update((401, 403))
         result["security"] = STAFF
+    if "int" in arguments.values():
+        problems.add(404)  # an id beyond any row's does not even match the route
+    if declared.query is not None or "default" in arguments.values():
+        problems.add(400)  # a NUL character in the address (security.py)
     for status in sorted(problems):
         responses[str(status)] = PROBLEM
     result["responses"] = responses

@@ -52,3 +52,18 @@ def test_the_document_names_400_and_413_wherever_a_body_is_read(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     for path in ("/appointments/{code}/cancel", "/appointments/{code}/reschedule", "/tickets"):
         assert {"400", "413", "415", "422"} <= set(paths[path]["post"]["responses"]), path
+
+
+def test_a_nul_character_is_refused_before_any_view_reads_it(client, world):
+    """PostgreSQL cannot store a NUL: a 400 with a clear message, never its 500."""
+    response = client.post(
+        "/api/v1/tickets", json={"center": "test\x00town", "service": 1}, headers=EN
+    )
+    assert response.status_code == 400
+    assert (
+        response.get_json()["detail"] == "The request holds a character that is not allowed (NUL)."
+    )
+    assert client.get("/kiosk/testtown?q=%00", headers=EN).status_code == 400
+    assert client.get("/api/v1/centers/test%00town/services").status_code == 400
+    page = client.post("/book/manage", data={"code": "AB\x00CD", "phone": "13900000000"})
+    assert page.status_code == 400
