@@ -85,3 +85,61 @@ def issuer_loop(url: str, item_ids: list[int], count: int, start: datetime, resu
         db.session.remove()
         db.engine.dispose()
     results.put(("issuer", None, issued))
+
+
+def closing_clerk_loop(url: str, window_id: int, now: datetime, results) -> None:
+    """Call → start → complete at one window until it is signed off or nobody waits; a ticket
+    the day closed on between two steps is given up (the clerk sees it refused)."""
+    from service_center.queueing.order import WindowNotOpen
+
+    app = make_app(url)
+    completed: list[int] = []
+    refused: list[int] = []
+    with app.app_context():
+        while True:
+            window = db.session.get(Window, window_id)
+            try:
+                ticket = _retrying(lambda w=window: services.call_next_ticket(w, now=now))
+            except (services.QueueEmpty, WindowNotOpen):
+                db.session.rollback()
+                break
+            db.session.commit()
+            try:
+                _retrying(lambda t=ticket: services.start_ticket(t, now=now))
+                db.session.commit()
+                _retrying(
+                    lambda t=ticket: services.complete_ticket(t, now=now, outcome=Outcome.COMPLETED)
+                )
+                db.session.commit()
+                completed.append(ticket.id)
+            except services.InvalidTransition:
+                db.session.rollback()
+                refused.append(ticket.id)
+        db.session.remove()
+        db.engine.dispose()
+    results.put(("clerk", window_id, completed, refused))
+
+
+def closer(url: str, center_id: int, now: datetime, after_cases: int, results) -> None:
+    """Close the center's day once ``after_cases`` cases exist (clerks are mid-queue)."""
+    from sqlalchemy import func, select
+
+    from service_center.catalogue.models import Center
+    from service_center.queueing.closing import close_day
+    from service_center.queueing.models import Case
+
+    app = make_app(url)
+    with app.app_context():
+        deadline = time.monotonic() + 60
+        while db.session.scalar(select(func.count()).select_from(Case)) < after_cases:
+            db.session.rollback()
+            assert time.monotonic() < deadline, "the clerks never started"
+            time.sleep(0.01)
+        db.session.rollback()
+        center = db.session.get(Center, center_id)
+        done = _retrying(lambda: close_day(center, now=now))
+        db.session.commit()
+        unserved, windows = list(done.unserved), list(done.windows)
+        db.session.remove()
+        db.engine.dispose()
+    results.put(("closer", None, unserved, windows))

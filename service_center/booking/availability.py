@@ -19,7 +19,7 @@ from ..errors import Invalid
 from .models import Appointment, AppointmentState, BookingSlot
 
 #: the states that keep a place in a slot (a checked-in booking used its place)
-HOLDING = (AppointmentState.BOOKED, AppointmentState.CHECKED_IN)
+HOLDING = (AppointmentState.BOOKED, AppointmentState.CHECKED_IN, AppointmentState.NO_SHOW)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ class AppointmentState(enum.StrEnum):
     BOOKED = "booked"
     CANCELLED = "cancelled"
     CHECKED_IN = "checked_in"
+    NO_SHOW = "no_show"  #: its day closed without a check-in (``queueing.closing``)
 
 
 class BookingSlot(db.Model):

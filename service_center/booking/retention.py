@@ -89,9 +89,12 @@ def purge_personal_data(*, now: datetime, dry_run: bool = False) -> Purge:
         for a in db.session.scalars(
             select(Appointment).where(
                 Appointment.service_date < unused_before,
-                or_(
-                    Appointment.state == AppointmentState.CANCELLED,
-                    Appointment.state == AppointmentState.BOOKED,  # its day passed: no-show
+                Appointment.state.in_(
+                    (
+                        AppointmentState.CANCELLED,
+                        AppointmentState.NO_SHOW,
+                        AppointmentState.BOOKED,  # its day passed unclosed: a no-show too
+                    )
                 ),
             )
         )

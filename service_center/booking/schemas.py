@@ -196,7 +196,7 @@ class Appointment(Output):
     date: dt.date
     start: str = Field(examples=["09:00"])
     end: str = Field(examples=["09:30"])
-    status: Literal["booked", "cancelled", "checked_in"]
+    status: Literal["booked", "cancelled", "checked_in", "no_show"]
     name: str = Field(description="masked")
     phone: str = Field(description="masked")
     id_number: str | None = Field(description="masked")

@@ -166,7 +166,7 @@ def _current_json(ticket: Ticket, now) -> dict[str, Any]:
         "applicant": services.applicant_of(ticket),  # the clerk's own view: unmasked
         "needs_applicant": services.needs_applicant(ticket),
         "waited_seconds": int(((ticket.first_called_dt or now) - ticket.issued_dt).total_seconds()),
-        "actions": [action for action in queue.ALLOWED if queue.can(ticket, action)],
+        "actions": [action for action in queue.STAFF_ACTIONS if queue.can(ticket, action)],
     }
 
 

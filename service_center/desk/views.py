@@ -138,7 +138,7 @@ def _render(
         current=current,
         applicant=services.applicant_of(current) if current else None,
         needs_applicant=services.needs_applicant(current) if current else False,
-        can={a: current is not None and queue.can(current, a) for a in queue.ALLOWED},
+        can={a: current is not None and queue.can(current, a) for a in queue.STAFF_ACTIONS},
         can_requeue={t.id: services.can_requeue(t, now=now) for t in state.no_shows},
         versions=services.region_versions(state, now=now),
         now=now,

@@ -7,7 +7,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ..catalogue.models import CaseType, Center
+from ..clock import now_utc
 from ..db import db
+from .closing import close_day
 from .models import WalkInCap
 
 
@@ -56,6 +58,35 @@ def walk_in_cap_command(center_code: str, case_type_code: str, cap: str) -> None
     row.daily_cap = int(cap)
     db.session.commit()
     click.echo(f"At most {cap} {case_type.code} walk-in tickets a day at {center.code}.")
+
+
+@click.command("close-day")
+@click.option("--center", "center_code", metavar="CENTER", help="Only this center.")
+@with_appcontext
+def close_day_command(center_code: str | None) -> None:
+    """Close every day that has ended: sign windows off, end waiting and called tickets
+    unserved, mark bookings never checked in as no-shows.
+
+    Idempotent and harmless before closing time (it then only clears earlier days): run it
+    from a scheduler every few minutes (docs/deployment.md).
+    """
+    if center_code:
+        centers = [_center(center_code)]
+    else:
+        centers = list(db.session.scalars(select(Center).order_by(Center.code)))
+    now = now_utc()
+    for center in centers:
+        done = close_day(center, now=now)
+        db.session.commit()
+        if not done.changed:
+            click.echo(f"{center.code}: closed through {done.through}; nothing was left open.")
+            continue
+        windows = ", ".join(str(n) for n in done.windows) or "none"
+        others = "".join(f"; {name.replace('_', ' ')}: {n}" for name, n in done.others.items())
+        click.echo(
+            f"{center.code}: closed through {done.through}; windows signed off: {windows}; "
+            f"tickets unserved: {len(done.unserved)}{others}."
+        )
 
 
 COMMANDS = (kiosk_priority_command, walk_in_cap_command)

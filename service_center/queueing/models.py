@@ -37,6 +37,17 @@ class TicketState(enum.StrEnum):
     DONE = "done"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
+    #: still waiting or called when the center closed for the day (``closing.close_day``)
+    UNSERVED = "unserved"
+
+
+#: the states a ticket ends in
+FINAL_STATES = (
+    TicketState.DONE,
+    TicketState.NO_SHOW,
+    TicketState.CANCELLED,
+    TicketState.UNSERVED,
+)
 
 
 class EventKind(enum.StrEnum):
@@ -50,6 +61,7 @@ class EventKind(enum.StrEnum):
     REQUEUED = "requeued"
     PRIORITISED = "prioritised"  #: staff moved a waiting ticket into the priority lane
     CANCELLED = "cancelled"
+    UNSERVED = "unserved"  #: the day closed before the ticket was served
 
 
 class Outcome(enum.StrEnum):
@@ -121,7 +133,12 @@ ALLOWED: dict[str, tuple[TicketState, ...]] = {
     "complete": (TicketState.SERVING,),
     "cancel": (TicketState.WAITING,),
     "requeue": (TicketState.NO_SHOW,),
+    # the end of the day: a ticket served right now stays with its clerk until the day is over
+    "close_unserved": (TicketState.WAITING, TicketState.CALLED, TicketState.SERVING),
 }
+
+#: the moves staff make at a window (the rest the system makes: the end of the day)
+STAFF_ACTIONS = tuple(action for action in ALLOWED if action != "close_unserved")
 
 STATE_LABELS = {
     TicketState.WAITING: _l("waiting"),
@@ -130,6 +147,7 @@ STATE_LABELS = {
     TicketState.DONE: _l("done"),
     TicketState.NO_SHOW: _l("a no-show"),
     TicketState.CANCELLED: _l("cancelled"),
+    TicketState.UNSERVED: _l("not served: the center closed"),
 }
 
 ACTION_LABELS = {
@@ -140,6 +158,7 @@ ACTION_LABELS = {
     "complete": _l("completed"),
     "cancel": _l("cancelled"),
     "requeue": _l("put back in the queue"),
+    "close_unserved": _l("closed unserved"),
 }
 
 
@@ -283,6 +302,17 @@ class Ticket(db.Model):
         self.queued_dt = now
         self.window_id = None
         self.finished_dt = None
+
+    def mark_unserved(self, now: datetime) -> None:
+        """End the ticket unserved: the center closed before it was (fully) served."""
+        self.require("close_unserved")
+        self.state = TicketState.UNSERVED
+        self.transfer_window_id = None
+        self.finished_dt = now
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
 
     def __repr__(self) -> str:
         return f"<Ticket {self.number} {self.state}>"

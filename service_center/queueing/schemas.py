@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ..api.schema import DbId, Field, Input, Output, Says, StrictBool, StrictInt, StrictStr, Text
 from .ratings import COMMENT_MAX
 
-TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "cancelled"]
+TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "cancelled", "unserved"]
 
 
 class Ticket(Output):

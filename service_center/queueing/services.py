@@ -35,7 +35,7 @@ from .lifecycle import (
     start_ticket,
     transfer_ticket,
 )
-from .models import ACTION_LABELS, ALLOWED, STATE_LABELS, InvalidTransition
+from .models import ACTION_LABELS, ALLOWED, STAFF_ACTIONS, STATE_LABELS, InvalidTransition
 from .numbering import next_daily_value
 from .order import (
     QueueEmpty,
@@ -52,6 +52,7 @@ from .wait import QueuePosition, average_service_minutes, queue_position, window
 __all__ = [
     "ACTION_LABELS",
     "ALLOWED",
+    "STAFF_ACTIONS",
     "STATE_LABELS",
     "CenterClosed",
     "InvalidTransition",

@@ -29,6 +29,11 @@ ticket_no_show = _signals.signal("ticket-no-show")
 ticket_requeued = _signals.signal("ticket-requeued")
 ticket_prioritised = _signals.signal("ticket-prioritised")
 ticket_cancelled = _signals.signal("ticket-cancelled")
+#: the day closed before the ticket was served (``closing.close_day``)
+ticket_unserved = _signals.signal("ticket-unserved")
+#: sender: the ``Center``; ``through`` (the last local day closed), ``now``: what else ends
+#: with the day (bookings never checked in) is closed by its own area's receiver
+day_closed = _signals.signal("day-closed")
 #: sender: the new ``Case``; ``center``, ``now``
 case_recorded = _signals.signal("case-recorded")
 #: sender: the new ``Evaluation``; ``center``, ``case``, ``now``
@@ -46,4 +51,5 @@ BY_KIND = {
     EventKind.REQUEUED: ticket_requeued,
     EventKind.PRIORITISED: ticket_prioritised,
     EventKind.CANCELLED: ticket_cancelled,
+    EventKind.UNSERVED: ticket_unserved,
 }

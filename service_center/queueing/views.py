@@ -22,6 +22,7 @@ from .qr import qr_svg
 bp = Blueprint("queueing", __name__)
 for _command in cli.COMMANDS:
     bp.cli.add_command(_command)
+bp.record_once(lambda state: state.app.cli.add_command(cli.close_day_command))
 
 
 def _center_or_404(code: str):

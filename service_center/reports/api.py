@@ -43,11 +43,13 @@ def figures_json(f: Figures) -> dict[str, Any]:
         "tickets_walk_in": f.tickets_walk_in,
         "tickets_booked": f.tickets_booked,
         "no_shows": f.no_shows,
+        "unserved": f.unserved,
         "tickets": {
             t.case_type.code: {
                 "issued": t.tickets_issued,
                 "booked": t.tickets_booked,
                 "no_shows": t.no_shows,
+                "unserved": t.unserved,
             }
             for t in f.case_types
         },

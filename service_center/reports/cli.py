@@ -71,7 +71,9 @@ def figures_lines(f: Figures, title: str) -> list[str]:
         + _("of which booked")
         + f" {f.tickets_booked}) · "
         + _("No-shows (过号)")
-        + f" {f.no_shows}"
+        + f" {f.no_shows} · "
+        + _("Unserved at closing")
+        + f" {f.unserved}"
     )
     lines.append(_times(_("Waiting time (issue or check-in → first call)"), f.wait))
     lines.append(_times(_("Service time (start → completion)"), f.service))

@@ -114,6 +114,7 @@ def days_csv(rows: list[DayTypeRow]) -> Iterator[str]:
         _("Tickets issued"),
         _("Booked tickets"),
         _("No-shows"),
+        _("Unserved at closing"),
         _("Mean waiting time (s)"),
         _("Mean service time (s)"),
     ]
@@ -130,6 +131,7 @@ def days_csv(rows: list[DayTypeRow]) -> Iterator[str]:
                 r.tickets_issued,
                 r.tickets_booked,
                 r.no_shows,
+                r.unserved,
                 _blank(r.wait.mean),
                 _blank(r.service.mean),
             ]

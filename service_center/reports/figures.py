@@ -66,6 +66,7 @@ class CaseTypeFigures:
     tickets_issued: int = 0
     tickets_booked: int = 0
     no_shows: int = 0
+    unserved: int = 0  #: still waiting or called when the center closed
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,10 @@ class Figures:
     @property
     def no_shows(self) -> int:
         return sum(t.no_shows for t in self.case_types)
+
+    @property
+    def unserved(self) -> int:
+        return sum(t.unserved for t in self.case_types)
 
     @property
     def counts(self) -> list[tuple[CaseType, int]]:

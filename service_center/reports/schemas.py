@@ -75,6 +75,7 @@ class ReportTickets(Output):
     issued: int
     booked: int
     no_shows: int
+    unserved: int = Field(description="still waiting or called when the center closed")
 
 
 class ReportWindow(Output):
@@ -116,6 +117,7 @@ class ReportFigures(Output):
     tickets_walk_in: int
     tickets_booked: int
     no_shows: int
+    unserved: int = Field(description="tickets still waiting or called when the center closed")
     tickets: dict[str, ReportTickets] = Field(description="tickets per case type code")
     wait_seconds: ReportDurations
     service_seconds: ReportDurations

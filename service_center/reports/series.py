@@ -122,6 +122,7 @@ class DayTypeRow:
     tickets_issued: int
     tickets_booked: int
     no_shows: int
+    unserved: int
 
 
 def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
@@ -151,7 +152,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
         sums[1] += w_n
         sums[2] += int(s_sum)
         sums[3] += s_n
-    tickets: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
+    tickets: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for center_id, day, type_id, is_booked, state, n in db.session.execute(
         select(
             Ticket.center_id,
@@ -174,6 +175,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
         counts[0] += n
         counts[1] += n if is_booked else 0
         counts[2] += n if state is TicketState.NO_SHOW else 0
+        counts[3] += n if state is TicketState.UNSERVED else 0
     centers = {c.id: c for c in scope.centers}
     types = {t.id: t for t in list_case_types()}
     keys = sorted(
@@ -182,7 +184,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
     rows = []
     for key in keys:
         sums = waits.get(key, [0, 0, 0, 0])
-        issued, booked, no_shows = tickets.get(key, [0, 0, 0])
+        issued, booked, no_shows, unserved = tickets.get(key, [0, 0, 0, 0])
         rows.append(
             DayTypeRow(
                 center=centers[key[0]],
@@ -195,6 +197,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
                 tickets_issued=issued,
                 tickets_booked=booked,
                 no_shows=no_shows,
+                unserved=unserved,
             )
         )
     return rows

@@ -56,7 +56,7 @@ from .tally import StaleSummary, Tally, Times, tally_days
 log = logging.getLogger(__name__)
 
 #: the layout of ``ReportDay.figures``; a summary of another layout is computed again
-FORMAT = 2
+FORMAT = 3
 #: a day counts as closed this long after the center's local midnight
 GRACE = timedelta(minutes=10)
 _OUTCOMES = {o.value: o for o in Outcome}
@@ -283,10 +283,11 @@ def _add_stored(total: Tally, data: dict[str, Any]) -> None:
     items = total.items
     for item_id, n in data["itm"]:
         items[item_id] += n
-    for type_id, issued, booked, no_shows in data["tk"]:
+    for type_id, issued, booked, no_shows, unserved in data["tk"]:
         total.issued[type_id] += issued
         total.booked[type_id] += booked
         total.no_shows[type_id] += no_shows
+        total.unserved[type_id] += unserved
     for window_id, n in data["wns"]:
         total.window_no_shows[window_id] += n
     for name, times in (("w", total.wait), ("s", total.service)):
@@ -315,7 +316,7 @@ def _as_json(tally: Tally) -> str:
     def minutes(times: Times) -> list[Any]:
         return [times.count, times.total, sorted(times.minutes.items())]
 
-    types = set(tally.issued) | set(tally.booked) | set(tally.no_shows)
+    types = set(tally.issued) | set(tally.booked) | set(tally.no_shows) | set(tally.unserved)
     data = {
         "v": FORMAT,
         "o": [
@@ -326,7 +327,10 @@ def _as_json(tally: Tally) -> str:
         "win": tallies(tally.windows),
         "clk": tallies(tally.clerks),
         "itm": sorted(tally.items.items()),
-        "tk": [[t, tally.issued[t], tally.booked[t], tally.no_shows[t]] for t in sorted(types)],
+        "tk": [
+            [t, tally.issued[t], tally.booked[t], tally.no_shows[t], tally.unserved[t]]
+            for t in sorted(types)
+        ],
         "wns": list(tally.window_no_shows.items()),
         "w": minutes(tally.wait),
         "s": minutes(tally.service),

@@ -130,6 +130,8 @@ class Tally:
         self.issued: Counter[int] = Counter()
         self.booked: Counter[int] = Counter()
         self.no_shows: Counter[int] = Counter()
+        #: tickets the day closed on before they were served (``queueing.closing``)
+        self.unserved: Counter[int] = Counter()
         self.window_no_shows: Counter[int | None] = Counter()
         self.wait = Times()
         self.service = Times()
@@ -166,6 +168,8 @@ class Tally:
         if state is TicketState.NO_SHOW:
             self.no_shows[type_id] += n
             self.window_no_shows[window_id] += n
+        elif state is TicketState.UNSERVED:
+            self.unserved[type_id] += n
 
     def add_ratings(self, count: int, total: int, low: int, commented: int) -> None:
         for i, value in enumerate((count, total, low, commented)):
@@ -185,6 +189,7 @@ class Tally:
         self.issued.update(other.issued)
         self.booked.update(other.booked)
         self.no_shows.update(other.no_shows)
+        self.unserved.update(other.unserved)
         self.window_no_shows.update(other.window_no_shows)
         self.wait.merge(other.wait)
         self.service.merge(other.service)
@@ -223,6 +228,7 @@ class Tally:
                 tickets_issued=self.issued[t.id],
                 tickets_booked=self.booked[t.id],
                 no_shows=self.no_shows[t.id],
+                unserved=self.unserved[t.id],
             )
             for t in list_case_types()
         ]

@@ -6,14 +6,15 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from service_center.catalogue.models import CaseType, ServiceItem
+from service_center.catalogue.models import CaseType, Center, ServiceItem
 from service_center.clock import to_local
 from service_center.db import db
+from service_center.queueing.closing import close_day
 from service_center.queueing.models import EventKind, TicketEvent
 from tests.fixtures.reports import attributes_in, figures_in
 
@@ -154,7 +155,8 @@ def test_daily_api_gives_the_same_figures(client, login_as, at_the_end):
     assert data["outcomes_total"] == {"completed": 7, "documents_missing": 2, "not_accepted": 1}
     assert (data["tickets_issued"], data["tickets_walk_in"], data["tickets_booked"]) == (14, 13, 1)
     assert data["no_shows"] == 1
-    assert data["tickets"]["business"] == {"issued": 6, "booked": 0, "no_shows": 0}
+    assert data["tickets"]["business"] == {"issued": 6, "booked": 0, "no_shows": 0, "unserved": 0}
+    assert data["unserved"] == 0
     assert data["wait_seconds"] == {"count": 10, "mean": 1308.0, "p90": 1260}
     assert data["service_seconds"] == {"count": 10, "mean": 564.5, "p90": 900}
     assert data["percentile"] == "nearest-rank"
@@ -395,7 +397,7 @@ def rebuild_from_events(center_id: int, day: date, timezone: str) -> dict[str, A
             t["started"] = e.at_dt
         elif e.kind is EventKind.TRANSFERRED:
             t["started"] = None
-        elif e.kind in (EventKind.NO_SHOW, EventKind.REQUEUED):
+        elif e.kind in (EventKind.NO_SHOW, EventKind.REQUEUED, EventKind.UNSERVED):
             t["state"] = e.kind.value
         elif e.kind is EventKind.COMPLETED:
             t["state"] = "done"
@@ -416,6 +418,7 @@ def rebuild_from_events(center_id: int, day: date, timezone: str) -> dict[str, A
         "tickets_issued": len(issued),
         "tickets_booked": sum(t["booked"] for t in issued),
         "no_shows": sum(t["state"] == "no_show" for t in issued),
+        "unserved": sum(t["state"] == "unserved" for t in issued),
         "issued_business": sum(case_type_of[t["item"]] == "business" for t in issued),
         "wait_mean": round(sum(c["wait"] for c in todays) / len(todays), 1),
         "service_mean": round(sum(c["service"] for c in todays) / len(todays), 1),
@@ -434,8 +437,24 @@ def test_the_events_alone_rebuild_the_daily_report(client, login_as, at_the_end)
         "tickets_issued": data["tickets_issued"],
         "tickets_booked": data["tickets_booked"],
         "no_shows": data["no_shows"],
+        "unserved": data["unserved"],
         "issued_business": data["tickets"]["business"]["issued"],
         "wait_mean": data["wait_seconds"]["mean"],
         "service_mean": data["service_seconds"]["mean"],
     }
     assert rebuilt["cases_total"] == 10 and rebuilt["issued_business"] == 6  # T5 moved away
+
+
+def test_the_events_rebuild_the_report_after_the_day_closed(client, login_as, at_the_end):
+    """At 17:30 the tickets still waiting or called end unserved (B005 and B007); the events
+    say so too."""
+    world = at_the_end.world
+    center = db.session.get(Center, world.center.id)
+    done = close_day(center, now=datetime(2026, 11, 27, 9, 30, tzinfo=UTC))
+    db.session.commit()
+    login_as(world.users.supervisor)
+    data = client.get("/api/v1/reports/daily?center=testtown&date=2026-11-27").get_json()
+    rebuilt = rebuild_from_events(world.center.id, date(2026, 11, 27), world.center.timezone)
+    assert data["unserved"] == len(done.unserved) == rebuilt["unserved"] == 2
+    assert data["cases_total"] == rebuilt["cases_total"] == 10
+    assert data["no_shows"] == rebuilt["no_shows"] == 1

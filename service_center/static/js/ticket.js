@@ -7,7 +7,7 @@
   var state = card.dataset.state;
   var $ = function (id) { return document.getElementById(id); };
   var statusText = $("status-text");
-  var finished = ["done", "no_show", "cancelled"];
+  var finished = ["done", "no_show", "cancelled", "unserved"];
 
   function render(t) {
     var previous = state;
