@@ -84,6 +84,7 @@ def _register_areas(app: Flask) -> None:
     from .desk import views as desk_views
     from .display import views as display_views
     from .metrics import views as metrics_views
+    from .notifications import views as notifications_views
     from .queueing import views as queueing_views
     from .reports import views as reports_views
     from .windows import services as windows_services
@@ -100,6 +101,7 @@ def _register_areas(app: Flask) -> None:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics_views.bp)
+    app.register_blueprint(notifications_views.bp)
     metrics_views.init_app(app)
     # the catalogue's item page lists the windows that handle the item (templates only look up)
     app.add_template_global(windows_services.windows_for, "windows_for")
@@ -110,6 +112,7 @@ def _register_areas(app: Flask) -> None:
     from .catalogue import api as catalogue_api  # noqa: F401
     from .desk import api as desk_api  # noqa: F401
     from .display import api as display_api  # noqa: F401
+    from .notifications import api as notifications_api  # noqa: F401
     from .queueing import api as queueing_api  # noqa: F401
     from .reports import api as reports_api  # noqa: F401
     from .windows import api as windows_api  # noqa: F401

@@ -35,6 +35,24 @@ class DefaultConfig:
     QUEUE_WALKIN_MAX_WAIT_MINUTES = 30  #: past this, bookings no longer pass a walk-in
     QUEUE_NO_SHOW_MIN_CALLS = 2  #: calls before a clerk may mark a ticket no-show
     QUEUE_REQUEUE_MINUTES = 30  #: a no-show may be re-queued once within this time
+
+    #: where residents reach the site: the links in messages (SERVICE_CENTER_PUBLIC_URL)
+    PUBLIC_URL = "http://localhost:5000"
+    #: notifications (docs/deployment.md): "webhook" or "aliyun" for SMS, SMTP for e-mail;
+    #: nothing configured: messages are recorded as not sent (no channel)
+    NOTIFY_SMS = ""
+    NOTIFY_SMTP_HOST = ""
+    #: "N people ahead of you": sent once a ticket's holder has this many or fewer before them
+    NOTIFY_AHEAD = 3
+    NOTIFY_MAX_ATTEMPTS = 6  #: then the message is given up (failed, with the reason kept)
+    NOTIFY_RETRY_SECONDS = 30  #: the first retry's delay; doubled each try, with jitter
+    NOTIFY_RETRY_MAX_SECONDS = 3600
+    NOTIFY_LEASE_SECONDS = 120  #: a worker that holds a message longer has died: retried
+    NOTIFY_BATCH = 50
+    #: booking reminders go out from this local time the day before (flask notifications remind)
+    NOTIFY_REMINDER_TIME = "16:00"
+    #: no reminder or closure notice is delivered inside these local hours (held until the end)
+    NOTIFY_QUIET_HOURS = "21:00-08:00"
     QUEUE_RECENT_SERVICE_SAMPLE = 20  #: completed cases that feed the estimated wait
 
     #: how long one app process answers the displays' polls from the board version it last

@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 from babel import Locale
-from flask import current_app, has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from flask_babel import get_locale
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -52,11 +52,18 @@ def _from_accept_language(header: str, languages: tuple[str, ...], default: str)
 
 
 def current_language() -> str:
-    """Return "zh" or "en" for the request being served (Chinese outside requests)."""
-    if not has_request_context():
+    """Return "zh" or "en": the request's language, or the one forced (``force_locale``: a
+    message to a resident); Chinese outside both."""
+    if not has_app_context():
         return "zh"
     locale = get_locale()
     return "en" if locale is not None and locale.language == "en" else "zh"
+
+
+def locale_code() -> str:
+    """The current language as a locale ``force_locale`` takes back: "en" or "zh_CN" (kept
+    with a consent, so later messages speak the resident's language)."""
+    return "en" if current_language() == "en" else "zh_CN"
 
 
 def localized(obj: Any, field: str) -> str:

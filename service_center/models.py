@@ -4,6 +4,7 @@ from .audit import AuditRecord
 from .auth.models import ApiToken, Role, User
 from .booking.models import Appointment, AppointmentState, BookingSlot
 from .catalogue.models import CaseType, Center, CenterDay, Department, OpeningHours, ServiceItem
+from .notifications.models import Notification, NotificationKind, NotificationState
 from .queueing.models import (
     Case,
     DailyCounter,
@@ -32,6 +33,9 @@ __all__ = [
     "DailyCounter",
     "Department",
     "EventKind",
+    "Notification",
+    "NotificationKind",
+    "NotificationState",
     "Evaluation",
     "OpeningHours",
     "Outcome",

@@ -19,6 +19,17 @@ def mask_phone(phone: str | None) -> str:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+def mask_contact(address: str | None) -> str:
+    """A phone as ``mask_phone``; an e-mail address keeps its first letter and its domain:
+    zhang.san@example.cn → z********@example.cn."""
+    if not address:
+        return ""
+    if "@" not in address:
+        return mask_phone(address)
+    local, _at, domain = address.rpartition("@")
+    return local[:1] + "*" * max(len(local) - 1, 1) + "@" + domain
+
+
 def mask_id_number(id_number: str | None) -> str:
     """Keep the first and last two characters of a resident ID: 11**************2X."""
     if not id_number:

@@ -9,7 +9,7 @@ from flask import Flask, request, url_for
 from flask_babel import get_locale, refresh
 
 from .clock import to_local
-from .privacy import mask_id_number, mask_name, mask_phone
+from .privacy import mask_contact, mask_id_number, mask_name, mask_phone
 
 
 def local_dt(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M", tz: str | None = None) -> str:
@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
         local_dt=local_dt,
         mask_name=mask_name,
         mask_phone=mask_phone,
+        mask_contact=mask_contact,
         mask_id=mask_id_number,
     )
 

@@ -31,6 +31,7 @@ pytest_plugins = [
     "tests.fixtures.reports",
     "tests.fixtures.statements",
     "tests.fixtures.admin",
+    "tests.fixtures.notifications",
 ]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

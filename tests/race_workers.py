@@ -143,3 +143,38 @@ def closer(url: str, center_id: int, now: datetime, after_cases: int, results) -
         db.session.remove()
         db.engine.dispose()
     results.put(("closer", None, unserved, windows))
+
+
+def notification_worker(url: str, gateway_url: str, lease: int, results, stall=None) -> None:
+    """``flask notifications work --once`` in its own process; ``stall``: a multiprocessing
+    Event to set once the first message is sent, then hang there (to be killed)."""
+    from service_center.notifications import outbox, worker
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "race",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+            "NOTIFY_SMS": "webhook",
+            "NOTIFY_SMS_WEBHOOK_URL": gateway_url,
+            "NOTIFY_LEASE_SECONDS": lease,
+            "NOTIFY_BATCH": 10,
+        }
+    )
+    with app.app_context():
+        if stall is not None:
+            sender = outbox.channels()["sms"]
+            real_send = sender.send
+
+            def send_then_hang(message):
+                answer = real_send(message)
+                stall.set()
+                time.sleep(3600)  # killed here, holding the rest of its batch
+                return answer
+
+            sender.send = send_then_hang
+        ended = _retrying(lambda: worker.work(once=True))
+        db.session.remove()
+        db.engine.dispose()
+    results.put(("worker", None, dict(ended)))

@@ -126,7 +126,12 @@ def set_day(
     )
     before = audit.snapshot(entry, ("is_open", "reason_zh", "reason_en")) if entry else {}
     entry = availability.set_center_day(
-        center, day, is_open=is_open, reason_zh=reason_zh.strip(), reason_en=reason_en.strip()
+        center,
+        day,
+        is_open=is_open,
+        reason_zh=reason_zh.strip(),
+        reason_en=reason_en.strip(),
+        now=now,
     )
     audit.record(
         "calendar.day",

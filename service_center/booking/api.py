@@ -20,6 +20,7 @@ from ..catalogue.models import Center, ServiceItem
 from ..clock import now_utc
 from ..db import committed_for_response, db
 from ..errors import Invalid, problem
+from ..i18n import locale_code
 from ..privacy import mask_id_number, mask_name, mask_phone
 from ..queueing.formats import ticket_json
 from ..queueing.schemas import Ticket
@@ -140,6 +141,8 @@ def create_appointment(body: AppointmentRequest) -> Any:
         phone=body.phone,
         id_number=body.id_number,
         now=now_utc(),
+        notify=body.notify,
+        locale=locale_code(),
     )
     with committed_for_response():
         response = jsonify(appointment_json(appointment))

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from ..catalogue.calendar import DayStatus, day_status, opening_periods, store_notice
 from ..catalogue.holidays import NoticeRow
 from ..catalogue.models import Center, CenterDay, ServiceItem
-from ..clock import to_local
+from ..clock import now_utc, to_local
 from ..db import db, write_transaction
 from ..errors import Invalid
+from . import signals
 from .models import Appointment, AppointmentState, BookingSlot
 
 #: the states that keep a place in a slot (a checked-in booking used its place)
@@ -199,11 +200,18 @@ def check_slot(center: Center, item: ServiceItem, day: date, start: time, *, now
 
 
 def set_center_day(
-    center: Center, day: date, *, is_open: bool, reason_zh: str = "", reason_en: str = ""
+    center: Center,
+    day: date,
+    *,
+    is_open: bool,
+    reason_zh: str = "",
+    reason_en: str = "",
+    now: datetime | None = None,
 ) -> CenterDay:
     """Enter a closure (``is_open`` False) or a special opening of ``center`` on ``day``.
 
-    Replaces an exception already entered for that day.
+    Replaces an exception already entered for that day. A closure announces the bookings it
+    strands (``signals.bookings_stranded``: their residents are told).
     """
     entry = db.session.scalar(
         select(CenterDay).where(CenterDay.center_id == center.id, CenterDay.day == day)
@@ -213,6 +221,15 @@ def set_center_day(
         db.session.add(entry)
     entry.is_open, entry.reason_zh, entry.reason_en = is_open, reason_zh, reason_en
     db.session.flush()
+    if not is_open:
+        signals.bookings_stranded.send(
+            center,
+            day=day,
+            appointments=open_bookings(day, day, center),
+            reason_zh=reason_zh,
+            reason_en=reason_en,
+            now=now or now_utc(),
+        )
     return entry
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, StringField
+from wtforms import BooleanField, Field, HiddenField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..validators import (
@@ -56,6 +56,7 @@ class AppointmentBookingForm(FlaskForm):
         validators=[_format(clean_id_number)],
         render_kw={"autocomplete": "off", "maxlength": 18, "spellcheck": "false"},
     )
+    notify = BooleanField(_l("Text me about this booking (confirmation, changes, cancellation)"))
 
 
 class AppointmentLookupForm(FlaskForm):

@@ -61,6 +61,9 @@ class Appointment(db.Model):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the resident agreed to text messages about this booking (to its phone), at this time
+    notify_consent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notify_locale: Mapped[str | None] = mapped_column(String(8))  #: the messages' language
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), unique=True
     )

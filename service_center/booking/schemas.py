@@ -17,7 +17,18 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from ..api.schema import Field, Input, IsoDate, Output, Says, StrictInt, StrictStr, Text, checked
+from ..api.schema import (
+    Field,
+    Input,
+    IsoDate,
+    Output,
+    Says,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    Text,
+    checked,
+)
 from ..validators import (
     ID_NUMBER_LENGTH,
     NAME_MAX,
@@ -150,6 +161,10 @@ class AppointmentRequest(Input):
             }
         ),
     ] = None
+    notify: Annotated[
+        StrictBool,
+        Field(description="the resident agrees to text messages about this booking"),
+    ] = False
 
 
 class AppointmentLookup(Input):

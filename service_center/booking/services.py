@@ -21,6 +21,7 @@ from ..db import db, is_postgresql, write_transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..queueing.services import issue_ticket
 from ..validators import PersonalDataError, clean_id_number, clean_mobile, clean_name
+from . import signals
 from .availability import HOLDING, check_bookable_item, check_slot, local_now
 from .codes import new_booking_code, normalize_code
 from .models import Appointment, AppointmentState, BookingSlot
@@ -256,8 +257,12 @@ def book_appointment(
     phone: str,
     id_number: str | None = None,
     now: datetime,
+    notify: bool = False,
+    locale: str | None = None,
 ) -> Appointment:
     """Book a place in a slot for ``item``; starts its own write transaction.
+
+    ``notify``: the resident agrees, now, to text messages about this booking (in ``locale``).
 
     :raises Invalid: for bad personal data, an unbookable item, a day or slot not on offer.
     :raises PhoneLimitReached: when the phone is over its limits.
@@ -288,8 +293,11 @@ def book_appointment(
         phone=phone,
         id_number=id_number,
         created_dt=now,
+        notify_consent_dt=now if notify else None,
+        notify_locale=("en" if locale and locale.startswith("en") else "zh_CN") if notify else None,
     )
     _add_with_unique_code(appointment)
+    signals.appointment_booked.send(appointment, now=now)
     return appointment
 
 
@@ -360,6 +368,7 @@ def cancel_appointment(appointment: Appointment, *, now: datetime) -> Appointmen
     appointment.state = AppointmentState.CANCELLED
     appointment.cancelled_dt = now
     db.session.flush()
+    signals.appointment_cancelled.send(appointment, now=now)
     return appointment
 
 
@@ -392,6 +401,7 @@ def reschedule_appointment(
     _free_place(slots[old_key])
     appointment.service_date, appointment.start_time, appointment.end_time = day, start, end
     db.session.flush()
+    signals.appointment_moved.send(appointment, now=now, before=old_key)
     return appointment
 
 
@@ -462,6 +472,8 @@ def check_in(appointment_code: str, *, now: datetime, center: Center | None = No
         appointment=appointment,
         applicant_name=appointment.name,
         applicant_phone=appointment.phone,
+        notify_address=appointment.phone if appointment.notify_consent_dt else None,
+        notify_locale=appointment.notify_locale,
     )
     appointment.state = AppointmentState.CHECKED_IN
     appointment.ticket = ticket

@@ -25,6 +25,7 @@ from ..catalogue.models import Center, ServiceItem
 from ..clock import now_utc
 from ..db import db
 from ..errors import DomainError, Invalid, NotFound
+from ..i18n import locale_code
 from ..queueing.forms import KioskCheckInForm
 from . import availability, cli, codes, services, templating
 from .documents import booking_ics, qr_svg
@@ -191,6 +192,8 @@ def details(center_code: str, service_id: int, day: str, start: str) -> Any:
                 phone=form.phone.data,
                 id_number=form.id_number.data,
                 now=now,
+                notify=bool(form.notify.data),
+                locale=locale_code(),
             )
         except DomainError as exc:
             db.session.rollback()

@@ -14,6 +14,7 @@ from ..api import bp
 from ..api.schema import operation
 from ..clock import now_utc, to_local
 from ..db import committed_for_response, db
+from ..i18n import locale_code
 from . import ratings, services
 from .formats import ticket_json
 from .schemas import Evaluation, IssueTicket, Rating, Ticket
@@ -29,7 +30,13 @@ from .schemas import Evaluation, IssueTicket, Rating, Ticket
 def issue_ticket(body: IssueTicket) -> Any:
     now = now_utc()
     ticket = services.issue_walk_in(
-        body.center, body.service, now=now, priority=body.priority, actor=current_user
+        body.center,
+        body.service,
+        now=now,
+        priority=body.priority,
+        actor=current_user,
+        notify_address=body.notify or None,
+        notify_locale=locale_code(),
     )
     with committed_for_response():
         return jsonify(ticket_json(ticket, now=now)), 201

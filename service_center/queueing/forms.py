@@ -20,6 +20,22 @@ class KioskTicketForm(FlaskForm):
     priority = BooleanField(_l("Priority lane (elderly, disabled, pregnant, military)"))
 
 
+class NotifyForm(FlaskForm):
+    """到号提醒: the holder's number (or e-mail address) for "N ahead" and "called"."""
+
+    notify = StringField(
+        _l("Mobile number"),
+        validators=[
+            DataRequired(_l("Enter a mobile number or an e-mail address.")),
+            Length(max=254),
+        ],
+        description=_l(
+            "We send a message when your turn is near and when you are called. The number "
+            "is erased when your ticket closes."
+        ),
+    )
+
+
 class KioskCheckInForm(FlaskForm):
     code = StringField(
         _l("Booking code"),

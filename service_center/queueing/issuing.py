@@ -19,10 +19,13 @@ from ..catalogue import services as catalogue
 from ..catalogue.models import CaseType, Center, ServiceItem
 from ..clock import local_date
 from ..db import db, write_transaction
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..validators import PersonalDataError, clean_mobile
+from . import signals
 from .events import record_event
 from .models import EventKind, Ticket, TicketPrefix, TicketState, WalkInCap
 from .numbering import new_token, next_daily_value
+from .order import lock_ticket
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -48,16 +51,23 @@ def issue_ticket(
     applicant_name: str | None = None,
     applicant_phone: str | None = None,
     actor: User | None = None,
+    notify_address: str | None = None,
+    notify_locale: str | None = None,
 ) -> Ticket:
     """Issue a ticket for ``item`` and put it in the queue of the windows that handle it.
 
     Walk-ins are taken only while the center is open and under its daily cap per case type;
-    a booking checked in on time (``booked``) is let in before opening too.
+    a booking checked in on time (``booked``) is let in before opening too. With
+    ``notify_address`` (到号提醒: a mobile number or an e-mail address) the holder has agreed,
+    now, to be told when their turn comes (kept until the ticket closes).
 
     :raises NotFound: when the item is not one of the center's active items.
     :raises CenterClosed: outside opening hours or on a closed day (walk-ins).
     :raises WalkInCapReached: when the day's walk-in tickets of the case type are gone.
+    :raises Invalid: for a ``notify_address`` that is neither a mobile number nor an e-mail.
     """
+    if notify_address is not None:
+        notify_address = clean_notify_address(notify_address)
     write_transaction(keep_loaded=True)  # decided under the lock: the counters, the ticket
     if item.center_id != center.id or not item.is_active:
         raise NotFound(_("This center offers no such service item."), field="service")
@@ -84,6 +94,9 @@ def issue_ticket(
         queued_dt=now,
         applicant_name=applicant_name,
         applicant_phone=applicant_phone,
+        notify_address=notify_address,
+        notify_consent_dt=now if notify_address else None,
+        notify_locale=_language(notify_locale) if notify_address else None,
     )
     if appointment is not None:
         ticket.appointment = appointment
@@ -102,6 +115,8 @@ def issue_walk_in(
     now: datetime,
     priority: bool = False,
     actor: User | None = None,
+    notify_address: str | None = None,
+    notify_locale: str | None = None,
 ) -> Ticket:
     """Take a walk-in ticket at the center ``center_code`` for its item ``item_id``: the
     kiosk's and the API's way in. The center (its calendar version) and the item are read
@@ -124,7 +139,56 @@ def issue_walk_in(
         raise Forbidden(
             _("The priority lane is granted by staff at this center."), field="priority"
         )
-    return issue_ticket(center, item, now=now, priority=priority, actor=actor if staff else None)
+    return issue_ticket(
+        center,
+        item,
+        now=now,
+        priority=priority,
+        actor=actor if staff else None,
+        notify_address=notify_address,
+        notify_locale=notify_locale,
+    )
+
+
+def opt_in(ticket: Ticket, address: str, *, now: datetime, locale: str | None = None) -> Ticket:
+    """到号提醒 after the ticket was taken (the printed ticket's or the phone's form): the
+    holder agrees, now, to be told at ``address`` when their turn comes.
+
+    :raises Invalid: for an address that is neither a mobile number nor an e-mail address.
+    :raises Conflict: when the ticket no longer waits (it is called, served or closed).
+    """
+    address = clean_notify_address(address)
+    ticket = lock_ticket(ticket)
+    if ticket.state is not TicketState.WAITING:
+        raise Conflict(_("Ticket %(number)s no longer waits.", number=ticket.number))
+    ticket.notify_address = address
+    ticket.notify_consent_dt = now
+    ticket.notify_locale = _language(locale)
+    db.session.flush()
+    signals.ticket_opted_in.send(ticket, now=now)
+    return ticket
+
+
+def _language(locale: str | None) -> str:
+    """The messages' language: English if asked for, else Chinese."""
+    return "en" if locale and locale.startswith("en") else "zh_CN"
+
+
+def clean_notify_address(value: str) -> str:
+    """A mainland mobile number (normalised) or an e-mail address for 到号提醒.
+
+    :raises Invalid: for anything else (on the field ``notify``).
+    """
+    value = value.strip()
+    if "@" in value:
+        local, _at, domain = value.rpartition("@")
+        if local and "." in domain and len(value) <= 254 and not any(c.isspace() for c in value):
+            return value
+        raise Invalid(_("Enter a mobile number or an e-mail address."), field="notify")
+    try:
+        return clean_mobile(value)
+    except PersonalDataError as exc:
+        raise Invalid(_("Enter a mobile number or an e-mail address."), field="notify") from exc
 
 
 def walk_in_caps(center: Center) -> Mapping[int, int]:

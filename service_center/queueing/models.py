@@ -194,6 +194,11 @@ class Ticket(db.Model):
     is_requeued: Mapped[bool] = mapped_column(default=False)  #: a no-show gets one requeue
     applicant_name: Mapped[str | None] = mapped_column(String(60))
     applicant_phone: Mapped[str | None] = mapped_column(String(20))
+    #: 到号提醒: where the holder asked to be told (a mobile number or an e-mail address),
+    #: with the time of that consent; erased when the ticket closes
+    notify_address: Mapped[str | None] = mapped_column(String(254))
+    notify_consent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notify_locale: Mapped[str | None] = mapped_column(String(8))  #: the messages' language
 
     center: Mapped[Center] = relationship()
     service_item: Mapped[ServiceItem] = relationship()
@@ -222,6 +227,13 @@ class Ticket(db.Model):
             postgresql_where=text("state IN ('called', 'serving')"),
         ),
         Index("ix_tickets_day", "center_id", "service_date", "case_type_id"),
+        # the opted-in waiting tickets of a center ("N ahead"): empty when nobody opted in
+        Index(
+            "ix_tickets_notify_waiting",
+            "center_id",
+            sqlite_where=text("state = 'waiting' AND notify_address IS NOT NULL"),
+            postgresql_where=text("state = 'waiting' AND notify_address IS NOT NULL"),
+        ),
     )
 
     @property

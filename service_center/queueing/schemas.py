@@ -46,6 +46,18 @@ class IssueTicket(Input):
     center: Annotated[Text(64), Says(missing=_l("Give the center's code."))]
     service: Annotated[DbId, Says(missing=_l("Choose a service item."))]
     priority: StrictBool = False
+    notify: (
+        Annotated[
+            Text(254),
+            Field(
+                description="到号提醒: a mainland mobile number or an e-mail address; sending it "
+                "is "
+                'the holder\'s consent to be told "N ahead" and "called to window K" (kept '
+                "until the ticket closes)"
+            ),
+        ]
+        | None
+    ) = None
 
 
 class Rating(Input):

@@ -15,8 +15,15 @@ from ..catalogue import services as catalogue
 from ..clock import now_utc
 from ..db import db
 from ..errors import DomainError, NotFound
+from ..i18n import locale_code
 from . import cli, ratings, services
-from .forms import KioskCheckInForm, KioskRequeueForm, KioskTicketForm, TicketRatingForm
+from .forms import (
+    KioskCheckInForm,
+    KioskRequeueForm,
+    KioskTicketForm,
+    NotifyForm,
+    TicketRatingForm,
+)
 from .qr import qr_svg
 
 bp = Blueprint("queueing", __name__)
@@ -92,7 +99,7 @@ def take_ticket(code: str) -> Any:
 
 
 @bp.get("/kiosk/<code>/tickets/<token>")
-def printed_ticket(code: str, token: str) -> str:
+def printed_ticket(code: str, token: str, notify_form: NotifyForm | None = None) -> str:
     """The ticket as printed on the 80 mm receipt printer (and shown on the kiosk)."""
     center = _center_or_404(code)
     ticket = _ticket_or_404(token)
@@ -106,19 +113,66 @@ def printed_ticket(code: str, token: str) -> str:
         position=services.queue_position(ticket, now=now_utc()),
         qr=Markup(qr_svg(page_url, scale=4, title=ticket.number)),
         page_url=page_url,
+        notify_form=notify_form or NotifyForm(formdata=None),
     )
+
+
+def _opt_in(ticket, form: NotifyForm) -> bool:
+    """Record the holder's 到号提醒 from ``form``; a bad address goes beside its field, a
+    ticket no longer waiting is said at the top of the page (the form is gone there)."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        services.opt_in(ticket, form.notify.data, now=now_utc(), locale=locale_code())
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field == "notify":
+            form.notify.errors = [*form.notify.errors, str(exc)]
+        else:
+            flash(str(exc), "error")
+        return False
+    db.session.commit()
+    return True
+
+
+@bp.post("/kiosk/<code>/tickets/<token>/notify")
+def kiosk_opt_in(code: str, token: str) -> Any:
+    """到号提醒 typed on the kiosk's keypad right after the ticket was taken."""
+    center = _center_or_404(code)
+    ticket = _ticket_or_404(token)
+    if ticket.center_id != center.id:
+        abort(404)
+    form = NotifyForm()
+    if _opt_in(ticket, form):
+        return redirect(url_for("queueing.printed_ticket", code=code, token=token))
+    return printed_ticket(code, token, notify_form=form), 422
+
+
+@bp.post("/t/<token>/notify")
+def ticket_opt_in(token: str) -> Any:
+    """到号提醒 from the resident's own phone (the ticket page)."""
+    ticket = _ticket_or_404(token)
+    form = NotifyForm()
+    if _opt_in(ticket, form):
+        flash(_("We will send you a message when your turn is near."), "success")
+        return redirect(url_for("queueing.ticket_page", token=token))
+    return _ticket_page(ticket, notify_form=form), 422
 
 
 @bp.get("/t/<token>")
 def ticket_page(token: str) -> str:
     """The resident's live ticket page (the QR code leads here)."""
-    ticket = _ticket_or_404(token)
+    return _ticket_page(_ticket_or_404(token))
+
+
+def _ticket_page(ticket, *, notify_form: NotifyForm | None = None) -> str:
     return render_template(
         "queueing/ticket.html",
         ticket=ticket,
         center=ticket.center,
         position=services.queue_position(ticket, now=now_utc()),
         rating_form=TicketRatingForm(formdata=None),
+        notify_form=notify_form or NotifyForm(formdata=None),
     )
 
 

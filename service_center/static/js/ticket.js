@@ -65,3 +65,39 @@
     if (comment.required) { comment.focus(); }
   });
 })();
+
+// 到号提醒: the messages sent about this ticket, as the phone received them.
+(function () {
+  "use strict";
+  var section = document.getElementById("messages");
+  if (!section) { return; }
+  var list = document.getElementById("message-list");
+  var shown = -1;
+  function load() {
+    fetch(section.dataset.api, { headers: { "Accept": "application/json" }, cache: "no-store" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (body) {
+        if (body.messages.length === shown) { return; }
+        shown = body.messages.length;
+        list.textContent = "";
+        body.messages.forEach(function (m) {
+          var item = document.createElement("li");
+          item.className = "message message-" + m.kind;
+          var time = document.createElement("time");
+          time.dateTime = m.at;
+          time.textContent = m.at.slice(11, 16);
+          item.appendChild(time);
+          item.appendChild(document.createTextNode(" " + m.text));
+          list.appendChild(item);
+        });
+      })
+      .catch(function () {});
+  }
+  load();
+  document.addEventListener("ticket:state", load);
+  var timer = setInterval(function () {
+    var state = document.getElementById("ticket").dataset.state;
+    if (["done", "no_show", "cancelled", "unserved"].indexOf(state) !== -1) { clearInterval(timer); }
+    load();
+  }, 10000);
+})();

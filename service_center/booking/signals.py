@@ -1,0 +1,20 @@
+"""What the bookings announce, for the areas above them (notifications) to listen to.
+
+Sent synchronously inside the booking's transaction, after its rows are flushed, like the
+queue's signals (``queueing/signals.py``): whatever a receiver writes commits or rolls back
+with the booking. The sender is the ``Appointment``; each carries ``now``.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+appointment_booked = _signals.signal("appointment-booked")
+#: also ``before``: the (day, start time) it was moved from
+appointment_moved = _signals.signal("appointment-moved")
+appointment_cancelled = _signals.signal("appointment-cancelled")
+#: sender: the ``Center`` that closed ``day``; ``appointments`` (its bookings still to come
+#: that day, which cannot take place), ``reason_zh``, ``reason_en``, ``now``
+bookings_stranded = _signals.signal("bookings-stranded")

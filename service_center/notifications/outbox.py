@@ -1,0 +1,124 @@
+"""Writing a message to the outbox, in the transaction of the change that causes it.
+
+``enqueue`` inserts one ``Notification`` unless its key is there already (``ON CONFLICT DO
+NOTHING``): a trigger that fires twice (a poll, a retry, two processes) writes one message. A
+rolled-back change takes its messages with it; a committed one is never forgotten. With no
+channel configured for it, a message is recorded as not sent ("no channel") and nothing fails.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from ..clock import to_local
+from ..db import db, insert_for
+from .channels import Channel as Sender
+from .channels import channels_from_config
+from .models import Channel, Notification, NotificationKind, NotificationState
+
+#: the reason kept on a message no channel could take
+NO_CHANNEL = "not sent: no channel"
+
+
+def channels() -> dict[str, Sender]:
+    """The app's delivery channels by kind ("sms", "email"), built once per app."""
+    extensions = current_app.extensions
+    if "notify_channels" not in extensions:
+        extensions["notify_channels"] = channels_from_config(current_app.config)
+    return extensions["notify_channels"]
+
+
+def channel_of(address: str) -> Channel:
+    """An e-mail address goes by e-mail, a mobile number by SMS."""
+    return Channel.EMAIL if "@" in address else Channel.SMS
+
+
+def public_link(path: str) -> str:
+    """An absolute link for a message (``PUBLIC_URL``: where residents reach the site)."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
+def enqueue(
+    *,
+    key: str,
+    kind: NotificationKind,
+    center_id: int,
+    address: str,
+    locale: str,
+    text: Mapping[str, Any],
+    now: datetime,
+    ticket_id: int | None = None,
+    appointment_id: int | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Write the message ``key`` unless it exists; tell whether this call wrote it.
+
+    :param text: ``{"body": callable, "subject": callable}``: each called under the
+        resident's ``locale`` (gettext), so the message speaks their language.
+    :param not_before: hold it until then (quiet hours).
+    """
+    channel = channel_of(address)
+    with force_locale(locale):
+        body = str(text["body"]())
+        subject = str(text["subject"]()) if "subject" in text else ""
+    configured = channel.value in channels()
+    values = {
+        "key": key[:64],
+        "center_id": center_id,
+        "ticket_id": ticket_id,
+        "appointment_id": appointment_id,
+        "kind": kind,
+        "channel": channel,
+        "address": address if configured else None,
+        "subject": subject[:200],
+        "body": body,
+        "params": json.dumps(dict(text.get("params", {})), ensure_ascii=False),
+        "state": NotificationState.PENDING if configured else NotificationState.NOT_SENT,
+        "attempts": 0,
+        "created_dt": now,
+        "next_attempt_dt": max(now, not_before) if not_before else now,
+        "last_error": "" if configured else NO_CHANNEL,
+    }
+    insert = insert_for(db.session.get_bind().dialect.name)
+    written = db.session.execute(
+        insert(Notification)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Notification.id)
+    ).first()
+    return written is not None
+
+
+def quiet_until(now: datetime, timezone: str) -> datetime | None:
+    """The end of the quiet hours (NOTIFY_QUIET_HOURS, e.g. "21:00-08:00", the center's local
+    time) when ``now`` falls inside them; None otherwise (or when none are set)."""
+    hours = current_app.config.get("NOTIFY_QUIET_HOURS") or ""
+    if "-" not in hours:
+        return None
+    start, end = (time.fromisoformat(part.strip()) for part in hours.split("-", 1))
+    local = to_local(now, timezone)
+    clock_time = local.time()
+    inside = (start <= clock_time or clock_time < end) if start > end else start <= clock_time < end
+    if not inside:
+        return None
+    day = local.date() if clock_time < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, ZoneInfo(timezone))
+
+
+def messages_of_ticket(ticket_id: int) -> list[Notification]:
+    """The messages a ticket's holder was sent (or is being sent), oldest first."""
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.ticket_id == ticket_id)
+            .order_by(Notification.created_dt, Notification.id)
+        )
+    )

@@ -1,0 +1,107 @@
+"""到号提醒 end to end: a resident opts in on the kiosk's printed ticket, the clerk calls the
+queue down, and the SMS gateway (a local fake) receives "3 ahead" and then "called to window
+K", in that order; the phone's ticket page lists the same messages."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from sqlalchemy import select
+
+from service_center.catalogue.models import CaseType, Center, Department, OpeningHours, ServiceItem
+from service_center.clock import now_utc
+from service_center.db import db
+from service_center.notifications import worker
+from service_center.queueing import services
+from service_center.queueing.models import Outcome
+from service_center.windows.models import Window, WindowState
+from tests.fixtures.notifications import webhook_config
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def notifying(live_server, gateway):
+    """The live server delivers SMS to the fake gateway for this test."""
+    app = live_server.app
+    saved = dict(app.config)
+    app.config.update(webhook_config(gateway))
+    app.extensions.pop("notify_channels", None)
+    yield gateway
+    app.config.clear()
+    app.config.update(saved)
+    app.extensions.pop("notify_channels", None)
+
+
+def test_opt_in_at_the_kiosk_then_ahead_and_called_in_order(
+    page, live_server, notifying, screenshot
+):
+    app = live_server.app
+    with app.app_context():
+        case_type = db.session.scalar(select(CaseType).where(CaseType.code == "business"))
+        center = Center(
+            code="notifytown",
+            case_prefix="NT",
+            name_zh="提醒镇便民服务中心",
+            name_en="Notifytown Service Center",
+            address_zh="测试路 2 号",
+            address_en="2 Test Road",
+        )
+        center.hours = [
+            OpeningHours(weekday=d, open_time=time(0), close_time=time(23, 59)) for d in range(7)
+        ]
+        item = ServiceItem(
+            center=center,
+            case_type=case_type,
+            department=db.session.scalars(select(Department)).first(),
+            code="NT-1",
+            name_zh="营业执照变更",
+            name_en="Licence change",
+        )
+        window = Window(
+            center=center, number=7, name_zh="综合窗口", name_en="Any", is_comprehensive=True
+        )
+        db.session.add_all([center, item, window])
+        db.session.commit()
+        for _ in range(4):
+            services.issue_ticket(center, item, now=now_utc())
+        db.session.commit()
+        item_id, window_id = item.id, window.id
+
+    page.goto(f"/kiosk/notifytown?walk_in={item_id}")
+    page.locator("button.kiosk-item").first.click()
+    number = page.locator("#ticket-number").inner_text()
+    screenshot("kiosk-notify-form")
+    page.fill("#notify", "139 1234 5678")
+    page.click("#notify-submit")
+    assert page.locator("#notify-on").inner_text() == "消息将发送至 139****5678。"
+    token = page.url.rsplit("/", 1)[-1]
+
+    with app.app_context():
+        window = db.session.get(Window, window_id)
+        window.state = WindowState.OPEN
+        db.session.commit()
+        for _ in range(4):  # the four before
+            ticket = services.call_next_ticket(window, now=now_utc())
+            services.start_ticket(ticket, now=now_utc())
+            services.complete_ticket(ticket, now=now_utc(), outcome=Outcome.COMPLETED)
+            db.session.commit()
+        mine = services.call_next_ticket(window, now=now_utc())
+        db.session.commit()
+        assert mine.number == number
+        ended = worker.work(once=True)
+        assert ended["sent"] == 2
+
+    texts = notifying.bodies()
+    assert [r["to"] for r in notifying.requests] == ["13912345678"] * 2
+    assert f"{number} 号前面还有 3 人" in texts[0]
+    assert f"请 {number} 号到 7 号窗口办理" in texts[1]
+
+    phone = page.context.new_page()
+    phone.goto(f"/t/{token}")
+    items = phone.locator("#message-list li")
+    items.nth(1).wait_for(timeout=10_000)
+    assert "前面还有 3 人" in items.nth(0).inner_text()
+    assert "7 号窗口" in items.nth(1).inner_text()
+    phone.screenshot(path=str(screenshot("kiosk-notify-form").parent / "ticket-messages.png"))

@@ -1,0 +1,289 @@
+"""The outbox and its worker: messages written with the change that causes them, delivered
+once, retried with backoff, given up with the reason kept; the queue's triggers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from service_center.booking import services as booking
+from service_center.db import db
+from service_center.errors import Invalid
+from service_center.notifications import worker
+from service_center.notifications.models import (
+    Notification,
+    NotificationKind,
+    NotificationState,
+)
+from service_center.queueing import services
+from service_center.queueing.models import Outcome
+from tests.fixtures.booking import BOOKING_NOW, TOMORROW
+from tests.fixtures.notifications import webhook_config
+
+
+@pytest.fixture
+def app_config(gateway):
+    return webhook_config(gateway)
+
+
+def messages(**where) -> list[Notification]:
+    stmt = select(Notification).order_by(Notification.id)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(Notification, name) == value)
+    return list(db.session.scalars(stmt))
+
+
+def deliver_all(now: datetime):
+    return worker.work(once=True, clock=lambda: now)
+
+
+def test_a_rolled_back_booking_sends_nothing_a_committed_one_is_kept(world, gateway):
+    item = world.items.licence
+    booking.book_appointment(
+        world.center,
+        item,
+        TOMORROW,
+        time(9),
+        name="张三",
+        phone="13800000001",
+        now=BOOKING_NOW,
+        notify=True,
+    )
+    db.session.rollback()
+    assert messages() == []
+    appointment = booking.book_appointment(
+        world.center,
+        item,
+        TOMORROW,
+        time(9),
+        name="张三",
+        phone="13800000001",
+        now=BOOKING_NOW,
+        notify=True,
+        locale="en",
+    )
+    db.session.commit()
+    (message,) = messages()
+    assert (message.kind, message.state) == (NotificationKind.BOOKED, NotificationState.PENDING)
+    assert appointment.code in message.body and "张三" not in message.body
+    assert message.body.startswith(
+        "Testtown Convenience Service Center: booked for Nov 27, 2026 09:00"
+    )
+    assert deliver_all(BOOKING_NOW)["sent"] == 1
+    (sent,) = gateway.delivered.values()
+    assert sent["to"] == "13800000001" and f"/book/manage/{appointment.code}" in sent["text"]
+    db.session.refresh(message)
+    assert message.state is NotificationState.SENT and message.address is None  # erased
+
+
+def test_without_consent_no_message(world, gateway):
+    booking.book_appointment(
+        world.center,
+        world.items.licence,
+        TOMORROW,
+        time(9),
+        name="张三",
+        phone="13800000001",
+        now=BOOKING_NOW,
+    )
+    db.session.commit()
+    assert messages() == []
+
+
+@pytest.mark.parametrize("app_config", [{}])
+def test_with_no_channel_configured_a_message_is_recorded_not_sent(world, app_config):
+    booking.book_appointment(
+        world.center,
+        world.items.licence,
+        TOMORROW,
+        time(9),
+        name="张三",
+        phone="13800000001",
+        now=BOOKING_NOW,
+        notify=True,
+    )
+    db.session.commit()
+    (message,) = messages()
+    assert message.state is NotificationState.NOT_SENT
+    assert message.last_error == "not sent: no channel" and message.address is None
+    assert deliver_all(BOOKING_NOW) == {}
+
+
+def test_three_ahead_once_then_called_to_the_window_in_that_order(
+    world, open_windows, clock, gateway
+):
+    licence = world.items.licence
+    for _ in range(5):
+        services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
+    mine = services.issue_ticket(
+        world.center,
+        licence,
+        now=clock.advance(minutes=1),
+        notify_address="139 1234 5678",
+        notify_locale="en",
+    )
+    db.session.commit()
+    assert mine.notify_address == "13912345678" and mine.notify_consent_dt == clock.now
+    window = world.windows.business
+    assert messages() == []  # five ahead
+    for expected_ahead in (4, 3, 2, 1, 0):
+        ticket = services.call_next_ticket(window, now=clock.advance(minutes=1))
+        services.start_ticket(ticket, now=clock.now)
+        services.complete_ticket(ticket, now=clock.advance(minutes=1), outcome=Outcome.COMPLETED)
+        db.session.commit()
+        ahead = messages(kind=NotificationKind.AHEAD)
+        assert len(ahead) == (0 if expected_ahead > 3 else 1)  # once, not on every call
+    called = services.call_next_ticket(window, now=clock.advance(minutes=1))
+    db.session.commit()
+    assert called.id == mine.id
+    services.recall_ticket(called, now=clock.advance(minutes=1))
+    db.session.commit()
+    kinds = [m.kind for m in messages(ticket_id=mine.id)]
+    assert kinds == [NotificationKind.AHEAD, NotificationKind.CALLED, NotificationKind.CALLED]
+    deliver_all(clock.now)
+    texts = [m.body for m in messages(ticket_id=mine.id)]
+    assert gateway.bodies() == texts
+    assert "3 ahead of ticket B006" in texts[0]  # 3 people, in the language chosen
+    assert "please go to window 1" in texts[1]
+
+
+def test_done_sends_the_rating_link_and_erases_the_address(world, open_windows, clock, gateway):
+    ticket = services.issue_ticket(
+        world.center, world.items.licence, now=clock.now, notify_address="13912345678"
+    )
+    db.session.commit()
+    services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
+    services.start_ticket(ticket, now=clock.now)
+    services.complete_ticket(ticket, now=clock.advance(minutes=5), outcome=Outcome.COMPLETED)
+    db.session.commit()
+    assert ticket.notify_address is None
+    rate = messages(kind=NotificationKind.RATE)
+    assert len(rate) == 1 and f"/t/{ticket.token}" in rate[0].body
+
+
+def test_a_no_show_is_told_how_to_requeue_and_until_when(world, open_windows, clock, gateway):
+    ticket = services.issue_ticket(
+        world.center, world.items.licence, now=clock.now, notify_address="a.resident@example.cn"
+    )
+    db.session.commit()
+    services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
+    services.recall_ticket(ticket, now=clock.advance(minutes=1))
+    services.mark_no_show(ticket, now=clock.advance(minutes=1))  # 10:03 in Shanghai
+    db.session.commit()
+    (missed,) = messages(kind=NotificationKind.MISSED)
+    assert missed.channel.value == "email"
+    assert "Before 10:33" in missed.body or "10:33" in missed.body
+
+
+def test_a_bad_notify_address_is_refused_beside_its_field(world, clock):
+    with pytest.raises(Invalid) as refused:
+        services.issue_ticket(world.center, world.items.licence, now=clock.now, notify_address="12")
+    assert refused.value.field == "notify"
+
+
+class Flaky:
+    """A channel failing ``failures`` times (transient), then delivering."""
+
+    name = "flaky"
+
+    def __init__(self, failures: int, *, permanent: bool = False) -> None:
+        self.failures = failures
+        self.permanent = permanent
+        self.sent: list[str] = []
+
+    def send(self, message):
+        from service_center.notifications.channels import DeliveryError
+
+        if self.failures:
+            self.failures -= 1
+            raise DeliveryError("provider said 503", permanent=self.permanent)
+        self.sent.append(message.key)
+        return "ok"
+
+
+def _one_message(world, clock):
+    services.issue_ticket(
+        world.center,
+        world.items.licence,
+        now=clock.now,
+        notify_address="13912345678",
+        notify_locale="en",
+    )
+    db.session.commit()
+    return messages()[0]
+
+
+def test_retries_back_off_with_jitter_then_deliver(app, world, clock):
+    message = _one_message(world, clock)  # nobody ahead: "0 ahead" at once
+    flaky = Flaky(2)
+    now = clock.now
+    waits = []
+    for _ in range(3):
+        (claimed,) = worker.claim_batch(now=now)
+        worker.deliver(claimed, {"sms": flaky}, clock=lambda at=now: at)
+        db.session.refresh(message)
+        if message.state is NotificationState.PENDING:
+            waits.append((message.next_attempt_dt - now).total_seconds())
+            assert worker.claim_batch(now=now) == []  # not due before its time
+            now = message.next_attempt_dt
+    assert message.state is NotificationState.SENT and message.attempts == 3
+    assert flaky.sent == [message.key] and message.last_error == ""
+    # doubling from 1 s, each between half and the whole of it
+    assert 0.5 <= waits[0] <= 1 and 1 <= waits[1] <= 2
+    assert message.kind is NotificationKind.AHEAD and "ticket B001 is next" in message.body
+
+
+def test_a_permanent_error_or_the_last_try_gives_up_with_the_reason(app, world, clock):
+    app.config["NOTIFY_MAX_ATTEMPTS"] = 2
+    message = _one_message(world, clock)  # the "ahead" message: nobody before the ticket
+    (claimed,) = worker.claim_batch(now=clock.now)
+    assert worker.deliver(claimed, {"sms": Flaky(1, permanent=True)}, clock=lambda: clock.now) == (
+        "failed"
+    )
+    db.session.refresh(message)
+    assert (message.state, message.last_error) == (NotificationState.FAILED, "provider said 503")
+    assert message.address is None
+
+    db.session.execute(
+        Notification.__table__.update().values(
+            state=NotificationState.PENDING, attempts=0, address="13912345678"
+        )
+    )
+    db.session.commit()
+    flaky = Flaky(5)
+    later = clock.now
+    for expected in ("pending", "failed"):
+        (claimed,) = worker.claim_batch(now=later)
+        assert worker.deliver(claimed, {"sms": flaky}, clock=lambda at=later: at) == expected
+        later += timedelta(hours=2)
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_a_lease_run_out_is_taken_over_and_the_late_worker_writes_nothing(app, world, clock):
+    message = _one_message(world, clock)
+    (first,) = worker.claim_batch(now=clock.now)
+    lease = app.config["NOTIFY_LEASE_SECONDS"]
+    later = clock.now + timedelta(seconds=lease + 1)
+    (second,) = worker.claim_batch(now=later)  # the first worker looks dead
+    assert first.id == second.id and first.claim != second.claim
+    channel = Flaky(0)
+    assert worker.deliver(first, {"sms": channel}, clock=lambda: later) == "lost"
+    assert worker.deliver(second, {"sms": channel}, clock=lambda: later) == "sent"
+    db.session.refresh(message)
+    assert message.state is NotificationState.SENT and message.attempts == 2
+
+
+def test_the_worker_command_delivers_and_says_what_happened(runner, world, clock, gateway):
+    _one_message(world, clock)
+    gateway.fail_next = [503]
+    first = runner.invoke(args=["notifications", "work", "--once"])
+    assert first.exit_code == 0 and "Messages: pending: 1." in first.output
+    db.session.execute(Notification.__table__.update().values(next_attempt_dt=clock.now))
+    db.session.commit()
+    second = runner.invoke(args=["notifications", "work", "--once"])
+    assert "Messages: sent: 1." in second.output, second.output
+    assert len(gateway.requests) == 2 and len(gateway.delivered) == 1
+    assert gateway.requests[0]["key"] == gateway.requests[1]["key"]  # the same key both times
+    assert UTC  # the clock of the test is aware
