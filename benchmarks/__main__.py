@@ -106,6 +106,18 @@ def parser() -> argparse.ArgumentParser:
         metavar="TEXT",
         help="also profile (cProfile) the journeys whose name contains TEXT; print the top 25",
     )
+    n = commands.add_parser(
+        "notify",
+        help="notifications: messages delivered per second, and their cost on the queue",
+        description="Deliver --messages from the outbox with --workers processes to a local "
+        "fake SMS gateway; then the CPU time of issuing and calling with notifications off "
+        "and on (every ticket opted in).",
+    )
+    n.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql")
+    n.add_argument("--messages", type=int, default=10_000)
+    n.add_argument("--workers", type=int, default=2)
+    n.add_argument("--repeat", type=int, default=30, help="requests measured per journey")
+    n.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     return top
 
 
@@ -140,6 +152,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         print_costs(rows, args.waiting, args.database)
         return 0
+    if args.command == "notify":
+        from .notify import print_notify, run_notify
+
+        result = run_notify(args.database, args.messages, args.workers, args.repeat, args.pg_url)
+        print_notify(result)
+        return 0 if result["delivery"]["ok"] else 1
     return run(options_from(args))
 
 

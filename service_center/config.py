@@ -49,6 +49,9 @@ class DefaultConfig:
     NOTIFY_RETRY_MAX_SECONDS = 3600
     NOTIFY_LEASE_SECONDS = 120  #: a worker that holds a message longer has died: retried
     NOTIFY_BATCH = 50
+    #: at most this many messages an hour to one address, and from one center (then: not sent)
+    NOTIFY_PER_ADDRESS_HOURLY = 10
+    NOTIFY_PER_CENTER_HOURLY = 3000
     #: booking reminders go out from this local time the day before (flask notifications remind)
     NOTIFY_REMINDER_TIME = "16:00"
     #: no reminder or closure notice is delivered inside these local hours (held until the end)

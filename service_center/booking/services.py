@@ -372,6 +372,16 @@ def cancel_appointment(appointment: Appointment, *, now: datetime) -> Appointmen
     return appointment
 
 
+def stop_messages(appointment: Appointment, *, now: datetime) -> Appointment:
+    """The resident withdraws the consent to messages about this booking."""
+    write_transaction()
+    appointment = _lock_appointment(appointment.id)
+    appointment.notify_consent_dt = None
+    db.session.flush()
+    signals.appointment_opted_out.send(appointment, now=now)
+    return appointment
+
+
 def reschedule_appointment(
     appointment: Appointment, day: date, start: time, *, now: datetime
 ) -> Appointment:

@@ -15,6 +15,8 @@ appointment_booked = _signals.signal("appointment-booked")
 #: also ``before``: the (day, start time) it was moved from
 appointment_moved = _signals.signal("appointment-moved")
 appointment_cancelled = _signals.signal("appointment-cancelled")
+#: the resident asked for no more messages about the booking
+appointment_opted_out = _signals.signal("appointment-opted-out")
 #: sender: the ``Center`` that closed ``day``; ``appointments`` (its bookings still to come
 #: that day, which cannot take place), ``reason_zh``, ``reason_en``, ``now``
 bookings_stranded = _signals.signal("bookings-stranded")

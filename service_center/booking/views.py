@@ -346,6 +346,18 @@ def cancel(code: str) -> Any:
     )
 
 
+@bp.post("/manage/<code>/notify/stop")
+def stop_messages(code: str) -> Any:
+    appointment = _remembered(code)
+    if appointment is None:
+        return _to_lookup(code)
+    if ActionForm().validate_on_submit():
+        services.stop_messages(appointment, now=now_utc())
+        db.session.commit()
+        flash(_("No more text messages will be sent about this booking."), "success")
+    return redirect(url_for("booking.manage", code=appointment.code))
+
+
 @bp.get("/manage/<code>/move")
 def move_day(code: str) -> Any:
     appointment = _remembered(code)

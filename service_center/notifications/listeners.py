@@ -12,14 +12,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..booking import signals as booking_signals
 from ..booking.models import Appointment
 from ..db import db
 from ..queueing import signals
-from ..queueing.models import Ticket, TicketState
-from ..queueing.wait import queue_position
+from ..queueing.models import EventKind, Ticket, TicketState
+from ..queueing.order import window_queue
+from ..queueing.wait import queue_position, windows_for_ticket
+from ..windows.models import Window
 from . import texts
 from .models import Notification, NotificationKind, NotificationState
 from .outbox import enqueue, quiet_until
@@ -44,54 +46,102 @@ def _tell_if_near(ticket: Ticket, now: datetime) -> None:
     """Send "N ahead" once the opted-in waiting ``ticket`` is within NOTIFY_AHEAD of its turn."""
     if ticket.state is not TicketState.WAITING or not ticket.notify_address:
         return
+    if ticket.notify_near_told:
+        return
+    limit = current_app.config["NOTIFY_AHEAD"]
+    if _surely_far(ticket, limit):
+        return
     people = queue_position(ticket, now=now).ahead
-    if people <= current_app.config["NOTIFY_AHEAD"]:
-        key = f"ahead:{ticket.id}:{int(ticket.is_requeued)}"
-        _to_holder(ticket, NotificationKind.AHEAD, key, texts.ahead(ticket, people), now)
+    if people > limit:
+        return
+    # once per consent and requeue: a new opt-in (or a requeue) may be told again
+    consent = int(ticket.notify_consent_dt.timestamp()) if ticket.notify_consent_dt else 0
+    key = f"ahead:{ticket.id}:{consent}:{int(ticket.is_requeued)}"
+    _to_holder(ticket, NotificationKind.AHEAD, key, texts.ahead(ticket, people), now)
+    ticket.notify_near_told = True
 
 
-def _check_ahead(center_id: int, now: datetime) -> None:
-    """Someone left the waiting line: tell each opted-in waiting ticket now within N.
-
-    One statement on a partial index (``ix_tickets_notify_waiting``) when nobody opted in.
-    """
-    waiting = db.session.scalars(
-        select(Ticket).where(
-            Ticket.center_id == center_id,
+def _surely_far(ticket: Ticket, limit: int) -> bool:
+    """A cheap lower bound first: an ordinary ticket (not priority, booked or transferred)
+    has at least every earlier ticket of its own item ahead of it in each queue it is in, so
+    more than ``limit`` of them settles it without the position (one counting statement)."""
+    if ticket.is_priority or ticket.is_booked or ticket.transfer_window_id is not None:
+        return False
+    same_item_before = db.session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.center_id == ticket.center_id,
             Ticket.state == TicketState.WAITING,
-            Ticket.notify_address.is_not(None),
+            Ticket.service_item_id == ticket.service_item_id,
+            Ticket.transfer_window_id.is_(None),
+            Ticket.queued_dt <= ticket.queued_dt,
+            Ticket.id != ticket.id,
         )
-    ).all()
-    for ticket in waiting:
+    )
+    return same_item_before > limit
+
+
+def _check_ahead(left: Ticket, now: datetime, *, called_to: Window | None = None) -> None:
+    """``left`` left the waiting line (called to ``called_to``, or withdrawn): tell the opted-in
+    tickets it leaves within N of their turn.
+
+    First one statement on a partial index (``ix_tickets_notify_waiting``): the opted-in
+    tickets not told yet, usually none, and then nothing more is read. Else only the front of
+    a queue ``left`` stood in can have moved within N: the first N + 1 of the calling window's
+    queue (other windows' queues moved too; their own next call looks at them), or of every
+    queue a withdrawn ticket stood in; then the position of those of them who opted in.
+    """
+    opted = set(
+        db.session.scalars(
+            select(Ticket.id).where(
+                Ticket.center_id == left.center_id,
+                Ticket.state == TicketState.WAITING,
+                Ticket.notify_address.is_not(None),
+                Ticket.notify_near_told.is_(False),
+            )
+        )
+    )
+    if not opted:
+        return
+    limit = current_app.config["NOTIFY_AHEAD"] + 1
+    near: dict[int, Ticket] = {}
+    windows = [called_to] if called_to is not None else windows_for_ticket(left)
+    for window in windows:
+        for ticket in window_queue(window, now=now, limit=limit):
+            if ticket.id in opted:
+                near[ticket.id] = ticket
+    for ticket in near.values():
         _tell_if_near(ticket, now)
 
 
 @signals.ticket_called.connect
 @signals.ticket_recalled.connect
-def _called(ticket: Ticket, *, now: datetime, **_: Any) -> None:
+def _called(ticket: Ticket, *, now: datetime, event: Any, **_: Any) -> None:
     if ticket.notify_address and ticket.window is not None:
         key = f"called:{ticket.id}:{ticket.call_count}"
         _to_holder(
             ticket, NotificationKind.CALLED, key, texts.called(ticket, ticket.window.number), now
         )
-    _check_ahead(ticket.center_id, now)
+    if event.kind is EventKind.CALLED and ticket.window is not None:
+        _check_ahead(ticket, now, called_to=ticket.window)  # a recall moves nobody
 
 
 @signals.ticket_issued.connect
 @signals.ticket_opted_in.connect
 @signals.ticket_requeued.connect
+@signals.ticket_transferred.connect
 def _joined(ticket: Ticket, *, now: datetime, **_: Any) -> None:
-    """A ticket joined the line behind the others: only its own distance can be within N."""
+    """A ticket joined the line (a transfer keeps its place in time): only its own distance
+    can have come within N."""
     _tell_if_near(ticket, now)
 
 
 @signals.ticket_cancelled.connect
-@signals.ticket_transferred.connect
-def _queue_moved(ticket: Ticket, *, now: datetime, **_: Any) -> None:
-    """Someone left (or moved within) the line: the others may now be within N."""
-    if ticket.state is TicketState.CANCELLED:
-        ticket.notify_address = None  # closed: the address goes
-    _check_ahead(ticket.center_id, now)
+def _left(ticket: Ticket, *, now: datetime, **_: Any) -> None:
+    """A waiting ticket was withdrawn: those behind it moved up."""
+    ticket.notify_address = None  # closed: the address goes
+    _check_ahead(ticket, now)
 
 
 @signals.ticket_no_show.connect
@@ -103,7 +153,6 @@ def _missed(ticket: Ticket, *, now: datetime, **_: Any) -> None:
         )
     else:
         ticket.notify_address = None  # a second miss is final
-    _check_ahead(ticket.center_id, now)
 
 
 @signals.ticket_completed.connect
@@ -140,6 +189,11 @@ def _booked(appointment: Appointment, *, now: datetime, **_: Any) -> None:
     _to_booking(appointment, NotificationKind.BOOKED, key, texts.booked(appointment), now)
 
 
+#: not sent yet: what a withdrawal ends (a worker holding one finds its claim gone and writes
+#: nothing; one already in the provider's hands cannot be called back)
+WAITING = (NotificationState.PENDING, NotificationState.SENDING)
+
+
 def _withdraw_reminders(appointment: Appointment) -> None:
     """A reminder or closure notice not yet sent no longer fits a moved or cancelled booking."""
     db.session.execute(
@@ -147,20 +201,40 @@ def _withdraw_reminders(appointment: Appointment) -> None:
         .where(
             Notification.appointment_id == appointment.id,
             Notification.kind.in_([NotificationKind.REMINDER, NotificationKind.CLOSURE]),
-            Notification.state == NotificationState.PENDING,
+            Notification.state.in_(WAITING),
         )
         .values(
             state=NotificationState.NOT_SENT,
             last_error="withdrawn: the booking changed",
             address=None,
+            claim=None,
         )
+    )
+
+
+@signals.ticket_opted_out.connect
+def _ticket_opted_out(ticket: Ticket, **_: Any) -> None:
+    """Nothing more goes out for the ticket, not even what is already written."""
+    _withdraw(Notification.ticket_id == ticket.id, "withdrawn: the resident opted out")
+
+
+@booking_signals.appointment_opted_out.connect
+def _booking_opted_out(appointment: Appointment, **_: Any) -> None:
+    _withdraw(Notification.appointment_id == appointment.id, "withdrawn: the resident opted out")
+
+
+def _withdraw(which: Any, reason: str) -> None:
+    db.session.execute(
+        update(Notification)
+        .where(which, Notification.state.in_(WAITING))
+        .values(state=NotificationState.NOT_SENT, last_error=reason, address=None, claim=None)
     )
 
 
 @booking_signals.appointment_moved.connect
 def _moved(appointment: Appointment, *, now: datetime, **_: Any) -> None:
     _withdraw_reminders(appointment)
-    key = f"moved:{appointment.id}:{appointment.service_date}:{appointment.start_time}"
+    key = f"moved:{appointment.id}:{int(now.timestamp() * 1000)}"  # every move is news
     _to_booking(appointment, NotificationKind.MOVED, key, texts.moved(appointment), now)
 
 

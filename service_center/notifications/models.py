@@ -65,6 +65,9 @@ class Notification(db.Model):
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
     #: the phone or e-mail address; erased once the message has ended (sent, failed, not sent)
     address: Mapped[str | None] = mapped_column(String(254))
+    #: a keyed hash of the address (HMAC with the app's secret): the rate limit per phone
+    #: still counts once the address itself is erased
+    address_key: Mapped[str] = mapped_column(String(32), default="")
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)  #: never a name or an ID number
     params: Mapped[str] = mapped_column(Text, default="{}")  #: the template's parameters (JSON)
@@ -86,4 +89,7 @@ class Notification(db.Model):
         Index("ix_notifications_due", "state", "next_attempt_dt"),
         Index("ix_notifications_ticket", "ticket_id"),
         Index("ix_notifications_center_state", "center_id", "state", "channel"),
+        # the rate limits: per address and per center over the last hour
+        Index("ix_notifications_address_created", "address_key", "created_dt"),
+        Index("ix_notifications_center_created", "center_id", "created_dt"),
     )

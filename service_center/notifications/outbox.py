@@ -8,6 +8,8 @@ channel configured for it, a message is recorded as not sent ("no channel") and 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
@@ -16,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..clock import to_local
 from ..db import db, insert_for
@@ -26,6 +28,8 @@ from .models import Channel, Notification, NotificationKind, NotificationState
 
 #: the reason kept on a message no channel could take
 NO_CHANNEL = "not sent: no channel"
+#: the reason kept on a message over a rate limit
+RATE_LIMITED = "not sent: rate limit"
 
 
 def channels() -> dict[str, Sender]:
@@ -69,7 +73,13 @@ def enqueue(
     with force_locale(locale):
         body = str(text["body"]())
         subject = str(text["subject"]()) if "subject" in text else ""
-    configured = channel.value in channels()
+    address_key = keyed_hash(address)
+    reason = ""
+    if channel.value not in channels():
+        reason = NO_CHANNEL
+    elif over_limits(address_key, center_id, now):
+        reason = RATE_LIMITED
+    configured = not reason
     values = {
         "key": key[:64],
         "center_id": center_id,
@@ -78,6 +88,7 @@ def enqueue(
         "kind": kind,
         "channel": channel,
         "address": address if configured else None,
+        "address_key": address_key,
         "subject": subject[:200],
         "body": body,
         "params": json.dumps(dict(text.get("params", {})), ensure_ascii=False),
@@ -85,7 +96,7 @@ def enqueue(
         "attempts": 0,
         "created_dt": now,
         "next_attempt_dt": max(now, not_before) if not_before else now,
-        "last_error": "" if configured else NO_CHANNEL,
+        "last_error": reason,
     }
     insert = insert_for(db.session.get_bind().dialect.name)
     written = db.session.execute(
@@ -95,6 +106,32 @@ def enqueue(
         .returning(Notification.id)
     ).first()
     return written is not None
+
+
+def keyed_hash(address: str) -> str:
+    """The address as an HMAC under the app's secret: comparable, not reversible."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, address.lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def over_limits(address_key: str, center_id: int, now: datetime) -> bool:
+    """Tell whether one more message would pass NOTIFY_PER_ADDRESS_HOURLY for the address
+    or NOTIFY_PER_CENTER_HOURLY for the center (a runaway trigger, a flood of opt-ins)."""
+    since = now - timedelta(hours=1)
+    config = current_app.config
+    to_address = db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.address_key == address_key, Notification.created_dt > since)
+    )
+    if to_address >= config["NOTIFY_PER_ADDRESS_HOURLY"]:
+        return True
+    of_center = db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.center_id == center_id, Notification.created_dt > since)
+    )
+    return of_center >= config["NOTIFY_PER_CENTER_HOURLY"]
 
 
 def quiet_until(now: datetime, timezone: str) -> datetime | None:
@@ -113,12 +150,22 @@ def quiet_until(now: datetime, timezone: str) -> datetime | None:
     return datetime.combine(day, end, ZoneInfo(timezone))
 
 
+#: the reason of a message taken back before it went out (an opt-out, a changed booking)
+WITHDRAWN = "withdrawn"
+
+
 def messages_of_ticket(ticket_id: int) -> list[Notification]:
-    """The messages a ticket's holder was sent (or is being sent), oldest first."""
+    """The messages about a ticket, oldest first, but those taken back before they went out.
+
+    The ticket page shows them whether a channel carried them or not: it is a channel itself.
+    """
     return list(
         db.session.scalars(
             select(Notification)
-            .where(Notification.ticket_id == ticket_id)
+            .where(
+                Notification.ticket_id == ticket_id,
+                Notification.last_error.not_like(f"{WITHDRAWN}%"),
+            )
             .order_by(Notification.created_dt, Notification.id)
         )
     )

@@ -13,9 +13,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..booking.models import Appointment, AppointmentState
+from ..catalogue.calendar import day_status
 from ..catalogue.models import Center
 from ..clock import to_local
-from ..db import db
+from ..db import db, write_transaction
 from . import texts
 from .models import NotificationKind
 from .outbox import enqueue, quiet_until
@@ -30,12 +31,16 @@ def reminders_due(center: Center, now: datetime) -> bool:
 
 
 def send_reminders(*, now: datetime) -> int:
-    """Write the reminders due now; return how many were new."""
+    """Write the reminders due now; return how many were new. Starts its write transaction
+    (SQLite's lock up front: the reads decide the writes)."""
+    write_transaction()
     written = 0
     for center in db.session.scalars(select(Center).order_by(Center.id)):
         if not reminders_due(center, now):
             continue
         tomorrow = to_local(now, center.timezone).date() + timedelta(days=1)
+        if not day_status(center, tomorrow).is_open:
+            continue  # its bookings had the closure notice instead
         booked = db.session.scalars(
             select(Appointment)
             .where(
@@ -48,7 +53,7 @@ def send_reminders(*, now: datetime) -> int:
         )
         for appointment in booked:
             written += enqueue(
-                key=f"reminder:{appointment.id}:{appointment.service_date}",
+                key=f"reminder:{appointment.id}:{appointment.service_date}:{appointment.start_time}",
                 kind=NotificationKind.REMINDER,
                 center_id=center.id,
                 address=appointment.phone,

@@ -6,6 +6,8 @@ IMMEDIATE`` on SQLite: claims queue) and marks them held by its claim until a le
 worker that dies holding messages loses nothing: when the lease ends another claims them and
 sends them again with the same idempotency key, so an idempotent provider delivers each once.
 A worker whose lease ran out writes nothing about the message (the claim is no longer its).
+A batch's outcomes are recorded together once it is sent: a worker killed mid-batch leaves its
+whole batch to be sent again (same keys), which an idempotent provider delivers once.
 
 Failures are retried with exponential backoff and jitter, up to ``NOTIFY_MAX_ATTEMPTS`` tries;
 a permanent error (a bad number) ends the message at once. Either way the reason is kept. The
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 
 from ..clock import now_utc
 from ..db import db, write_transaction
@@ -36,8 +38,12 @@ from .outbox import channels
 
 @dataclass(frozen=True)
 class Claimed:
+    """A message held by this worker, with what sending it needs (read in the claim)."""
+
     id: int
     claim: str
+    attempts: int = 0
+    outgoing: Outgoing | None = None  #: None: its address is gone (nothing to send to)
 
 
 def claim_batch(*, now: datetime, size: int | None = None) -> list[Claimed]:
@@ -64,13 +70,16 @@ def claim_batch(*, now: datetime, size: int | None = None) -> list[Claimed]:
         .limit(size)
         .with_for_update(skip_locked=True)
     ).all()
+    claimed = []
     for message in due:
         message.state = NotificationState.SENDING
         message.claim = claim
         message.lease_until = now + lease
         message.attempts += 1
+        outgoing = _outgoing(message) if message.address else None
+        claimed.append(Claimed(message.id, claim, message.attempts, outgoing))
     db.session.commit()
-    return [Claimed(message.id, claim) for message in due]
+    return claimed
 
 
 def backoff(attempts: int) -> timedelta:
@@ -95,54 +104,66 @@ def _outgoing(message: Notification) -> Outgoing:
     )
 
 
+Outcome = tuple[NotificationState, str, str | None]  #: state, reason, provider's id
+
+
+def send(claimed: Claimed, senders: dict[str, Sender]) -> Outcome:
+    """Hand one claimed message to its channel; nothing is held while the provider answers."""
+    sender = senders.get(claimed.outgoing.channel) if claimed.outgoing else None
+    if sender is None or claimed.outgoing is None:
+        return (NotificationState.NOT_SENT, "not sent: no channel", None)
+    try:
+        provider_id = sender.send(claimed.outgoing)
+    except DeliveryError as exc:
+        give_up = exc.permanent or claimed.attempts >= current_app.config["NOTIFY_MAX_ATTEMPTS"]
+        state = NotificationState.FAILED if give_up else NotificationState.PENDING
+        return (state, exc.reason[:200], None)
+    except Exception as exc:  # noqa: BLE001  a message the channel cannot even build
+        # ends here: retrying cannot help, and letting it escape would stop the worker and
+        # hand the same batch to the next one, again and again (the type only: no address)
+        return (NotificationState.FAILED, f"not sendable: {type(exc).__name__}", None)
+    return (NotificationState.SENT, "", (provider_id or "")[:100])
+
+
 def deliver(claimed: Claimed, senders: dict[str, Sender], *, clock: Callable[[], datetime]) -> str:
     """Send one claimed message and record the result; return how it ended (a state value,
     or "lost" when another worker holds it now)."""
-    message = db.session.get(Notification, claimed.id)
-    if message is None or message.claim != claimed.claim:
-        db.session.rollback()
-        return "lost"
-    sender = senders.get(message.channel.value)
-    outgoing = _outgoing(message) if message.address else None
-    attempts = message.attempts
-    db.session.rollback()  # nothing is held while the provider answers
-    outcome: tuple[NotificationState, str, str | None]
-    if sender is None or outgoing is None:
-        outcome = (NotificationState.NOT_SENT, "not sent: no channel", None)
-    else:
-        try:
-            provider_id = sender.send(outgoing)
-        except DeliveryError as exc:
-            give_up = exc.permanent or attempts >= current_app.config["NOTIFY_MAX_ATTEMPTS"]
-            state = NotificationState.FAILED if give_up else NotificationState.PENDING
-            outcome = (state, exc.reason[:200], None)
-        else:
-            outcome = (NotificationState.SENT, "", (provider_id or "")[:100])
-    return _record(claimed, outcome, now=clock())
+    return record([(claimed, send(claimed, senders))], now=clock())[0]
 
 
-def _record(
-    claimed: Claimed, outcome: tuple[NotificationState, str, str | None], *, now: datetime
-) -> str:
-    state, reason, provider_id = outcome
+#: a claimed message not sent yet is handed back (to be claimed again at once)
+RELEASED = (NotificationState.PENDING, "", None)
+
+
+def record(results: list[tuple[Claimed, Outcome]], *, now: datetime) -> list[str]:
+    """Record how each message ended, in one transaction; a message whose claim is no longer
+    this worker's (its lease ran out and another took it over) is left to that one: "lost"."""
     write_transaction()
-    message = db.session.get(Notification, claimed.id, with_for_update=True, populate_existing=True)
-    if message is None or message.claim != claimed.claim:
-        db.session.rollback()
-        return "lost"  # our lease ran out and another worker took it over
-    message.state = state
-    message.last_error = reason
-    message.claim = None
-    message.lease_until = None
-    if state is NotificationState.PENDING:
-        message.next_attempt_dt = now + backoff(message.attempts)
-    else:
-        message.address = None  # ended: the address is no longer needed
-        if state is NotificationState.SENT:
-            message.sent_dt = now
-            message.provider_id = provider_id
+    ended = []
+    for claimed, (state, reason, provider_id) in results:
+        values: dict[str, object] = {
+            "state": state,
+            "last_error": reason,
+            "claim": None,
+            "lease_until": None,
+        }
+        if (state, reason, provider_id) == RELEASED:
+            values.update(next_attempt_dt=now, attempts=claimed.attempts - 1)
+        elif state is NotificationState.PENDING:
+            values["next_attempt_dt"] = now + backoff(claimed.attempts)
+        else:
+            values["address"] = None  # ended: the address is no longer needed
+            if state is NotificationState.SENT:
+                values.update(sent_dt=now, provider_id=provider_id)
+        done = db.session.execute(
+            update(Notification)
+            .where(Notification.id == claimed.id, Notification.claim == claimed.claim)
+            .values(**values)
+            .returning(Notification.id)
+        ).first()
+        ended.append(state.value if done is not None else "lost")
     db.session.commit()
-    return state.value
+    return ended
 
 
 def work(
@@ -162,6 +183,39 @@ def work(
                 break
             time.sleep(idle_seconds)
             continue
-        for claimed in batch:
-            ended[deliver(claimed, senders, clock=clock)] += 1
+        ended.update(deliver_batch(batch, senders, clock=clock, should_stop=should_stop))
+    return ended
+
+
+#: outcomes are recorded after this many messages (one transaction for them)
+RECORD_EVERY = 10
+
+
+def deliver_batch(
+    batch: list[Claimed],
+    senders: dict[str, Sender],
+    *,
+    clock: Callable[[], datetime],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Counter[str]:
+    """Send a claimed batch, recording the outcomes every RECORD_EVERY messages.
+
+    Past half the lease (a slow provider), or when asked to stop, the messages not sent yet
+    are handed back rather than kept: their lease must never run out while this worker still
+    sends, or another worker would send them too.
+    """
+    ended: Counter[str] = Counter()
+    lease = current_app.config["NOTIFY_LEASE_SECONDS"]
+    started = time.monotonic()
+    results: list[tuple[Claimed, Outcome]] = []
+    for n, claimed in enumerate(batch):
+        if should_stop() or time.monotonic() - started > lease / 2:
+            results += [(rest, RELEASED) for rest in batch[n:]]
+            break
+        results.append((claimed, send(claimed, senders)))
+        if len(results) >= RECORD_EVERY:
+            ended.update(record(results, now=clock()))
+            results = []
+    if results:
+        ended.update(record(results, now=clock()))
     return ended

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from .. import audit
 from ..catalogue import calendar
@@ -97,6 +97,19 @@ def close_day(center: Center, *, now: datetime, actor: User | None = None) -> Da
         ticket.mark_unserved(now)
         record_event(ticket, EventKind.UNSERVED, now, window=window, actor=actor)
         result.unserved.append(ticket.number)
+    # 到号提醒 numbers of the closed days' tickets go with the day (a no-show could requeue
+    # until then; the others were erased as they closed)
+    db.session.execute(
+        update(Ticket)
+        .where(
+            Ticket.center_id == center.id,
+            Ticket.service_date <= through,
+            Ticket.notify_address.is_not(None),
+            Ticket.state.not_in(_OPEN_STATES),
+        )
+        .values(notify_address=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
 
     windows = db.session.scalars(

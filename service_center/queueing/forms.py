@@ -20,6 +20,10 @@ class KioskTicketForm(FlaskForm):
     priority = BooleanField(_l("Priority lane (elderly, disabled, pregnant, military)"))
 
 
+class ActionForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""
+
+
 class NotifyForm(FlaskForm):
     """到号提醒: the holder's number (or e-mail address) for "N ahead" and "called"."""
 

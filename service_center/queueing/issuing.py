@@ -4,6 +4,7 @@ finding a ticket by the token of its QR code."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -164,14 +165,29 @@ def opt_in(ticket: Ticket, address: str, *, now: datetime, locale: str | None = 
     ticket.notify_address = address
     ticket.notify_consent_dt = now
     ticket.notify_locale = _language(locale)
+    ticket.notify_near_told = False
     db.session.flush()
     signals.ticket_opted_in.send(ticket, now=now)
+    return ticket
+
+
+def opt_out(ticket: Ticket, *, now: datetime) -> Ticket:
+    """No more messages for this ticket: the address is erased at once."""
+    ticket = lock_ticket(ticket)
+    ticket.notify_address = None
+    db.session.flush()
+    signals.ticket_opted_out.send(ticket, now=now)
     return ticket
 
 
 def _language(locale: str | None) -> str:
     """The messages' language: English if asked for, else Chinese."""
     return "en" if locale and locale.startswith("en") else "zh_CN"
+
+
+#: an e-mail address as mail servers take it: no quoting, comments or brackets (a plain local
+#: part, a dotted domain of letters, digits and hyphens)
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 def clean_notify_address(value: str) -> str:
@@ -181,8 +197,7 @@ def clean_notify_address(value: str) -> str:
     """
     value = value.strip()
     if "@" in value:
-        local, _at, domain = value.rpartition("@")
-        if local and "." in domain and len(value) <= 254 and not any(c.isspace() for c in value):
+        if len(value) <= 254 and _EMAIL.fullmatch(value):
             return value
         raise Invalid(_("Enter a mobile number or an e-mail address."), field="notify")
     try:

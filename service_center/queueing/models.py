@@ -199,6 +199,8 @@ class Ticket(db.Model):
     notify_address: Mapped[str | None] = mapped_column(String(254))
     notify_consent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notify_locale: Mapped[str | None] = mapped_column(String(8))  #: the messages' language
+    #: the holder has been told their turn is near (again after a requeue)
+    notify_near_told: Mapped[bool] = mapped_column(default=False)
 
     center: Mapped[Center] = relationship()
     service_item: Mapped[ServiceItem] = relationship()
@@ -227,12 +229,18 @@ class Ticket(db.Model):
             postgresql_where=text("state IN ('called', 'serving')"),
         ),
         Index("ix_tickets_day", "center_id", "service_date", "case_type_id"),
-        # the opted-in waiting tickets of a center ("N ahead"): empty when nobody opted in
+        # the opted-in waiting tickets of a center not yet told their turn is near, oldest
+        # first ("N ahead"): empty when nobody opted in
         Index(
             "ix_tickets_notify_waiting",
             "center_id",
-            sqlite_where=text("state = 'waiting' AND notify_address IS NOT NULL"),
-            postgresql_where=text("state = 'waiting' AND notify_address IS NOT NULL"),
+            "queued_dt",
+            sqlite_where=text(
+                "state = 'waiting' AND notify_address IS NOT NULL AND NOT notify_near_told"
+            ),
+            postgresql_where=text(
+                "state = 'waiting' AND notify_address IS NOT NULL AND NOT notify_near_told"
+            ),
         ),
     )
 
@@ -311,6 +319,7 @@ class Ticket(db.Model):
         self.require("requeue")
         self.state = TicketState.WAITING
         self.is_requeued = True
+        self.notify_near_told = False
         self.queued_dt = now
         self.window_id = None
         self.finished_dt = None

@@ -31,6 +31,8 @@ ticket_prioritised = _signals.signal("ticket-prioritised")
 ticket_cancelled = _signals.signal("ticket-cancelled")
 #: the holder asked to be told when their turn comes (到号提醒); ``now``
 ticket_opted_in = _signals.signal("ticket-opted-in")
+#: the holder asked for no more messages; ``now``
+ticket_opted_out = _signals.signal("ticket-opted-out")
 #: the day closed before the ticket was served (``closing.close_day``)
 ticket_unserved = _signals.signal("ticket-unserved")
 #: sender: the ``Center``; ``through`` (the last local day closed), ``now``: what else ends

@@ -18,6 +18,7 @@ from ..errors import DomainError, NotFound
 from ..i18n import locale_code
 from . import cli, ratings, services
 from .forms import (
+    ActionForm,
     KioskCheckInForm,
     KioskRequeueForm,
     KioskTicketForm,
@@ -148,6 +149,17 @@ def kiosk_opt_in(code: str, token: str) -> Any:
     return printed_ticket(code, token, notify_form=form), 422
 
 
+@bp.post("/t/<token>/notify/stop")
+def ticket_opt_out(token: str) -> Any:
+    """No more messages for this ticket (the link in each message leads to this page)."""
+    ticket = _ticket_or_404(token)
+    if ActionForm().validate_on_submit():
+        services.opt_out(ticket, now=now_utc())
+        db.session.commit()
+        flash(_("No more messages will be sent for this ticket."), "success")
+    return redirect(url_for("queueing.ticket_page", token=token))
+
+
 @bp.post("/t/<token>/notify")
 def ticket_opt_in(token: str) -> Any:
     """到号提醒 from the resident's own phone (the ticket page)."""
@@ -165,13 +177,18 @@ def ticket_page(token: str) -> str:
     return _ticket_page(_ticket_or_404(token))
 
 
-def _ticket_page(ticket, *, notify_form: NotifyForm | None = None) -> str:
+def _ticket_page(
+    ticket,
+    *,
+    notify_form: NotifyForm | None = None,
+    rating_form: TicketRatingForm | None = None,
+) -> str:
     return render_template(
         "queueing/ticket.html",
         ticket=ticket,
         center=ticket.center,
         position=services.queue_position(ticket, now=now_utc()),
-        rating_form=TicketRatingForm(formdata=None),
+        rating_form=rating_form or TicketRatingForm(formdata=None),
         notify_form=notify_form or NotifyForm(formdata=None),
     )
 
@@ -196,14 +213,7 @@ def rate(token: str) -> Any:
             db.session.commit()
             flash(_("Thank you for your rating!"), "success")
             return redirect(url_for("queueing.ticket_page", token=token))
-    page = render_template(
-        "queueing/ticket.html",
-        ticket=ticket,
-        center=ticket.center,
-        position=services.queue_position(ticket, now=now_utc()),
-        rating_form=form,
-    )
-    return page, 422
+    return _ticket_page(ticket, rating_form=form), 422
 
 
 @bp.post("/kiosk/<code>/requeue")

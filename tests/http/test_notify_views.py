@@ -131,3 +131,86 @@ def test_the_booking_form_and_api_ask_for_consent(client, world, booking_clock, 
     )
     assert api.status_code == 201
     assert len(db.session.scalars(select(Notification)).all()) == 2
+
+
+def test_the_live_floor_shows_messages_per_channel_and_warns_of_failures(
+    client, world, login_as, app_clock, gateway, monkeypatch
+):
+    from service_center.notifications import worker
+
+    monkeypatch.setattr("service_center.reports.views.now_utc", lambda: app_clock.now)
+    take_with = {"center": "testtown", "service": world.items.licence.id}
+    client.post("/api/v1/tickets", json={**take_with, "notify": "13912345678"})
+    client.post("/api/v1/tickets", json={**take_with, "notify": "13912345679"})
+    client.post("/api/v1/tickets", json={**take_with, "notify": "li@example.cn"})
+    login_as(world.users.supervisor)
+    page = client.get("/reports/live", headers=EN).get_data(as_text=True)
+    assert '<td class="num" id="messages-sms-waiting">2</td>' in page
+    assert '<td class="num" id="messages-email-not-sent">1</td>' in page
+    assert 'id="messages-warning-sms"' not in page
+
+    gateway.fail_next = [400, 200]  # the gateway refuses one (permanent), takes the other
+    worker.work(once=True, clock=lambda: app_clock.now)
+    page = client.get("/reports/live", headers=EN).get_data(as_text=True)
+    assert '<td class="num" id="messages-sms-sent">1</td>' in page
+    assert '<td class="num" id="messages-sms-failed">1</td>' in page
+    assert 'id="messages-warning-sms"' in page and "SMS: messages are failing" in page
+
+
+def test_stopping_messages_erases_the_number_and_withdraws_what_waits(client, world, app_clock):
+    ticket = take(client, world)
+    client.post(f"/t/{ticket['token']}/notify", data={"notify": "13912345678"}, headers=EN)
+    (waiting,) = db.session.scalars(select(Notification)).all()  # "you are next"
+    page = client.get(f"/t/{ticket['token']}", headers=EN).get_data(as_text=True)
+    assert 'id="notify-stop"' in page
+    stopped = client.post(f"/t/{ticket['token']}/notify/stop", headers=EN)
+    assert stopped.status_code == 302
+    assert db.session.get(Ticket, ticket["id"]).notify_address is None
+    db.session.refresh(waiting)
+    assert waiting.state.value == "not_sent" and waiting.address is None
+    assert "No more messages will be sent" in client.get(
+        f"/t/{ticket['token']}", headers=EN
+    ).get_data(as_text=True)
+
+
+def test_a_booking_can_stop_its_text_messages(client, world, booking_clock):
+    url = f"/book/testtown/{world.items.licence.id}/2026-11-27/09:00"
+    client.post(url, data={"name": "张三丰", "phone": "13912345678", "notify": "y"}, headers=EN)
+    from service_center.booking.models import Appointment
+
+    appointment = db.session.scalars(select(Appointment)).one()
+    manage = client.get(f"/book/manage/{appointment.code}", headers=EN).get_data(as_text=True)
+    assert "Text messages about this booking go to 139****5678." in manage
+    client.post(f"/book/manage/{appointment.code}/notify/stop", headers=EN)
+    db.session.refresh(appointment)
+    assert appointment.notify_consent_dt is None
+    client.post(f"/book/manage/{appointment.code}/cancel", headers=EN)
+    kinds = [m.kind for m in db.session.scalars(select(Notification))]
+    assert kinds == [NotificationKind.BOOKED]  # nothing after the opt-out
+
+
+def test_a_runaway_trigger_is_capped_per_address(client, world, app, app_clock):
+    app.config["NOTIFY_PER_ADDRESS_HOURLY"] = 2
+    for _ in range(3):
+        client.post(
+            "/api/v1/tickets",
+            json={"center": "testtown", "service": world.items.licence.id, "notify": "13912345678"},
+        )
+    states = [(m.state.value, m.last_error) for m in db.session.scalars(select(Notification))]
+    assert states == [
+        ("pending", ""),
+        ("pending", ""),
+        ("not_sent", "not sent: rate limit"),
+    ]
+
+
+def test_odd_input_gets_a_message_never_a_500(client, world, app_clock):
+    ticket = take(client, world)
+    url = f"/kiosk/testtown/tickets/{ticket['token']}/notify"
+    for odd in ("a@[b.cn", "x@y", "zhang @example.cn", "1" * 300):
+        answer = client.post(url, data={"notify": odd}, headers=EN)
+        assert answer.status_code == 422, odd
+    # a rating sent for a ticket still waiting: the page again, with its message
+    rated = client.post(f"/t/{ticket['token']}/evaluation", data={}, headers=EN)
+    assert rated.status_code == 422
+    assert 'id="notify-section"' in rated.get_data(as_text=True)

@@ -286,3 +286,20 @@ def test_close_day_command_is_idempotent(app, runner, world, hall_at_closing, mo
     assert "otherville: closed through 2026-11-27; nothing was left open." in again.output
     unknown = runner.invoke(args=["close-day", "--center", "nowhere"])
     assert unknown.exit_code == 2 and "no center has the code 'nowhere'" in unknown.output
+
+
+def test_the_closed_days_numbers_for_messages_are_erased(world, clock):
+    """到号提醒: a no-show that never came back keeps no number past its day."""
+    desk.sign_on(world.windows.business, world.users.clerk, now=local(FRIDAY, 9))
+    ticket = services.issue_ticket(
+        world.center, world.items.licence, now=local(FRIDAY, 10), notify_address="13912345678"
+    )
+    services.call_next_ticket(world.windows.business, now=local(FRIDAY, 10, 1))
+    services.recall_ticket(ticket, now=local(FRIDAY, 10, 2))
+    services.mark_no_show(ticket, now=local(FRIDAY, 10, 3))
+    db.session.commit()
+    assert ticket.notify_address == "13912345678"  # it may still requeue
+    close_day(world.center, now=CLOSING)
+    db.session.commit()
+    db.session.refresh(ticket)
+    assert ticket.notify_address is None

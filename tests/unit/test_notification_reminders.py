@@ -118,3 +118,10 @@ def test_a_closure_tells_every_booking_of_the_day_after_quiet_hours(world):
     assert "is closed on Nov 27, 2026 (Power cut)" in notices[0].body
     # held until the quiet hours end at 08:00
     assert {n.next_attempt_dt for n in notices} == {at(TOMORROW, 8)}
+
+
+def test_no_reminder_for_a_day_the_center_closed(world):
+    book(world, time(9))
+    availability.set_center_day(world.center, TOMORROW, is_open=False, now=BOOKING_NOW)
+    db.session.commit()
+    assert send_reminders(now=at(TOMORROW - timedelta(days=1), 16)) == 0

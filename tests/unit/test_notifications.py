@@ -287,3 +287,83 @@ def test_the_worker_command_delivers_and_says_what_happened(runner, world, clock
     assert len(gateway.requests) == 2 and len(gateway.delivered) == 1
     assert gateway.requests[0]["key"] == gateway.requests[1]["key"]  # the same key both times
     assert UTC  # the clock of the test is aware
+
+
+class Exploding:
+    name = "exploding"
+
+    def send(self, message):
+        raise RuntimeError("the e-mail parser fell over")
+
+
+def test_a_message_the_channel_cannot_build_fails_and_the_worker_goes_on(world, clock):
+    for phone in ("13912345678", "13912345679"):
+        services.issue_ticket(
+            world.center, world.items.licence, now=clock.now, notify_address=phone
+        )
+    db.session.commit()
+    batch = worker.claim_batch(now=clock.now)
+    fine = Flaky(0)
+    senders = iter([{"sms": Exploding()}, {"sms": fine}])
+    ended = [worker.deliver(claimed, next(senders), clock=lambda: clock.now) for claimed in batch]
+    assert ended == ["failed", "sent"]
+    failed = messages(state=NotificationState.FAILED)
+    assert failed[0].last_error == "not sendable: RuntimeError" and failed[0].address is None
+
+
+class Slow:
+    name = "slow"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.sent: list[str] = []
+
+    def send(self, message):
+        import time
+
+        time.sleep(self.seconds)
+        self.sent.append(message.key)
+        return "ok"
+
+
+def test_a_slow_provider_hands_back_what_it_cannot_send_within_half_the_lease(app, world, clock):
+    app.config["NOTIFY_LEASE_SECONDS"] = 0.5
+    for n in range(5):
+        services.issue_ticket(
+            world.center, world.items.licence, now=clock.now, notify_address=f"1391234567{n}"
+        )
+    db.session.commit()
+    batch = worker.claim_batch(now=clock.now)
+    slow = Slow(0.2)
+    ended = worker.deliver_batch(batch, {"sms": slow}, clock=lambda: clock.now)
+    assert len(batch) == 4  # the fifth ticket has four ahead: no message yet
+    assert ended["sent"] == len(slow.sent) < 4  # never past half the lease
+    handed_back = messages(state=NotificationState.PENDING)
+    assert len(handed_back) == 4 - len(slow.sent)
+    assert {m.attempts for m in handed_back} == {0} and all(m.claim is None for m in handed_back)
+    assert len(worker.claim_batch(now=clock.now)) == len(handed_back)  # due again at once
+
+
+def test_an_opt_out_while_a_message_is_in_a_workers_hands_wins(world, clock):
+    ticket = services.issue_ticket(
+        world.center, world.items.licence, now=clock.now, notify_address="13912345678"
+    )
+    db.session.commit()
+    (claimed,) = worker.claim_batch(now=clock.now)
+    services.opt_out(ticket, now=clock.now)
+    db.session.commit()
+    assert worker.deliver(claimed, {"sms": Flaky(1)}, clock=lambda: clock.now) == "lost"
+    (message,) = messages()
+    assert message.state is NotificationState.NOT_SENT and message.address is None
+
+
+def test_a_new_opt_in_after_an_opt_out_is_told_again(world, clock):
+    ticket = services.issue_ticket(
+        world.center, world.items.licence, now=clock.now, notify_address="13912345678"
+    )
+    db.session.commit()
+    services.opt_out(ticket, now=clock.advance(minutes=1))
+    services.opt_in(ticket, "13912345679", now=clock.advance(minutes=1))
+    db.session.commit()
+    ahead = messages(kind=NotificationKind.AHEAD)
+    assert len(ahead) == 2 and ahead[1].state is NotificationState.PENDING
