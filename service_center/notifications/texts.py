@@ -5,6 +5,7 @@ the facts allow, never a name or an ID number. Each builder returns the ``text``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -89,13 +90,14 @@ def _when(appointment: Appointment) -> tuple[str, str]:
     )
 
 
-def booked(appointment: Appointment) -> dict[str, Any]:
+def _about_booking(appointment: Appointment, body: Callable[..., str]) -> dict[str, Any]:
+    """A message about a booking: ``body`` says it with the booking's facts as keywords
+    (center, day, start, code, link), in the resident's language."""
     day, start = _when(appointment)
     link = public_link(f"/book/manage/{appointment.code}")
     center = appointment.center
     return {
-        "body": lambda: _(
-            "%(center)s: booked for %(day)s %(start)s, code %(code)s. Manage: %(link)s",
+        "body": lambda: body(
             center=center.name,
             day=format_date(appointment.service_date, "medium"),
             start=start,
@@ -105,24 +107,25 @@ def booked(appointment: Appointment) -> dict[str, Any]:
         "subject": lambda: _("Your booking at %(center)s", center=center.name),
         "params": {"day": day, "start": start, "code": appointment.code, "link": link},
     }
+
+
+def booked(appointment: Appointment) -> dict[str, Any]:
+    return _about_booking(
+        appointment,
+        lambda **facts: _(
+            "%(center)s: booked for %(day)s %(start)s, code %(code)s. Manage: %(link)s", **facts
+        ),
+    )
 
 
 def moved(appointment: Appointment) -> dict[str, Any]:
-    day, start = _when(appointment)
-    link = public_link(f"/book/manage/{appointment.code}")
-    center = appointment.center
-    return {
-        "body": lambda: _(
+    return _about_booking(
+        appointment,
+        lambda **facts: _(
             "%(center)s: your booking %(code)s is now on %(day)s %(start)s. Manage: %(link)s",
-            center=center.name,
-            day=format_date(appointment.service_date, "medium"),
-            start=start,
-            code=appointment.code,
-            link=link,
+            **facts,
         ),
-        "subject": lambda: _("Your booking at %(center)s", center=center.name),
-        "params": {"day": day, "start": start, "code": appointment.code, "link": link},
-    }
+    )
 
 
 def cancelled(appointment: Appointment) -> dict[str, Any]:
@@ -139,21 +142,14 @@ def cancelled(appointment: Appointment) -> dict[str, Any]:
 
 
 def reminder(appointment: Appointment) -> dict[str, Any]:
-    day, start = _when(appointment)
-    link = public_link(f"/book/manage/{appointment.code}")
-    center = appointment.center
-    return {
-        "body": lambda: _(
+    return _about_booking(
+        appointment,
+        lambda **facts: _(
             "%(center)s: reminder, your booking %(code)s is tomorrow at %(start)s. "
             "Change or cancel: %(link)s",
-            center=center.name,
-            code=appointment.code,
-            start=start,
-            link=link,
+            **facts,
         ),
-        "subject": lambda: _("Your booking at %(center)s", center=center.name),
-        "params": {"day": day, "start": start, "code": appointment.code, "link": link},
-    }
+    )
 
 
 def closure(appointment: Appointment, reason_zh: str, reason_en: str) -> dict[str, Any]:

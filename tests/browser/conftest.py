@@ -169,3 +169,39 @@ def screenshot(page: Any, request: pytest.FixtureRequest):
         return path
 
     return take
+
+
+def add_center(code: str, case_type: str, *, closes: time = time(18)) -> tuple[Any, Any]:
+    """A center of the test's own in the live server's database (inside its app context):
+    open every day 08:00 until ``closes``, one item of ``case_type``, so the demo's queues
+    stay as the other tests left them. Returns (center, item)."""
+    from sqlalchemy import select
+
+    from service_center.catalogue.models import (
+        CaseType,
+        Center,
+        Department,
+        OpeningHours,
+        ServiceItem,
+    )
+
+    center = Center(
+        code=code,
+        case_prefix=code[:2].upper(),
+        name_zh=f"{code}便民服务中心",
+        name_en=f"{code.title()} Service Center",
+        address_zh="测试路 1 号",
+        address_en="1 Test Road",
+    )
+    center.hours = [OpeningHours(weekday=d, open_time=time(0), close_time=closes) for d in range(7)]
+    item = ServiceItem(
+        center=center,
+        case_type=db.session.scalar(select(CaseType).where(CaseType.code == case_type)),
+        department=db.session.scalars(select(Department)).first(),
+        code=f"{code[:2].upper()}-1",
+        name_zh="测试事项",
+        name_en="Test item",
+    )
+    db.session.add_all([center, item])
+    db.session.commit()
+    return center, item

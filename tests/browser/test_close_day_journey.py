@@ -3,47 +3,24 @@ closing notice by itself when the center closes, and stops polling."""
 
 from __future__ import annotations
 
-from datetime import time
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from service_center.catalogue.models import CaseType, Center, Department, OpeningHours, ServiceItem
+from service_center.catalogue.models import Center
 from service_center.clock import local_date, now_utc
 from service_center.db import db
 from service_center.queueing import services
 from service_center.queueing.closing import close_day, closing_time
+from tests.browser.conftest import add_center
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_waiting_ticket_page_shows_the_closing_notice(page, live_server, screenshot):
     with live_server.app.app_context():  # a center of its own: the demo's queues stay as they are
-        case_type = db.session.scalar(select(CaseType).where(CaseType.code == "livelihood"))
-        department = db.session.scalars(select(Department)).first()
-        center = Center(
-            code="closingtown",
-            case_prefix="CT",
-            name_zh="闭馆镇便民服务中心",
-            name_en="Closingtown Service Center",
-            address_zh="测试路 1 号",
-            address_en="1 Test Road",
-        )
-        center.hours = [
-            OpeningHours(weekday=d, open_time=time(8), close_time=time(18)) for d in range(7)
-        ]
-        db.session.add(center)
-        item = ServiceItem(
-            center=center,
-            case_type=case_type,
-            department=department,
-            code="CT-1",
-            name_zh="低保申请",
-            name_en="Subsistence allowance",
-        )
-        db.session.add(item)
-        db.session.commit()
+        center, item = add_center("closingtown", "livelihood")
         ticket = services.issue_ticket(center, item, now=now_utc())
         db.session.commit()
         token, number = ticket.token, ticket.number

@@ -7,15 +7,14 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
-from sqlalchemy import select
 
-from service_center.catalogue.models import CaseType, Center, Department, OpeningHours, ServiceItem
 from service_center.clock import now_utc
 from service_center.db import db
 from service_center.notifications import worker
 from service_center.queueing import services
 from service_center.queueing.models import Outcome
 from service_center.windows.models import Window, WindowState
+from tests.browser.conftest import add_center
 from tests.fixtures.notifications import webhook_config
 
 pytestmark = pytest.mark.browser
@@ -39,30 +38,11 @@ def test_opt_in_at_the_kiosk_then_ahead_and_called_in_order(
 ):
     app = live_server.app
     with app.app_context():
-        case_type = db.session.scalar(select(CaseType).where(CaseType.code == "business"))
-        center = Center(
-            code="notifytown",
-            case_prefix="NT",
-            name_zh="提醒镇便民服务中心",
-            name_en="Notifytown Service Center",
-            address_zh="测试路 2 号",
-            address_en="2 Test Road",
-        )
-        center.hours = [
-            OpeningHours(weekday=d, open_time=time(0), close_time=time(23, 59)) for d in range(7)
-        ]
-        item = ServiceItem(
-            center=center,
-            case_type=case_type,
-            department=db.session.scalars(select(Department)).first(),
-            code="NT-1",
-            name_zh="营业执照变更",
-            name_en="Licence change",
-        )
+        center, item = add_center("notifytown", "business", closes=time(23, 59))
         window = Window(
             center=center, number=7, name_zh="综合窗口", name_en="Any", is_comprehensive=True
         )
-        db.session.add_all([center, item, window])
+        db.session.add(window)
         db.session.commit()
         for _ in range(4):
             services.issue_ticket(center, item, now=now_utc())
