@@ -42,8 +42,6 @@ class DefaultConfig:
     #: nothing configured: messages are recorded as not sent (no channel)
     NOTIFY_SMS = ""
     NOTIFY_SMTP_HOST = ""
-    #: "N people ahead of you": sent once a ticket's holder has this many or fewer before them
-    NOTIFY_AHEAD = 3
     NOTIFY_MAX_ATTEMPTS = 6  #: then the message is given up (failed, with the reason kept)
     NOTIFY_RETRY_SECONDS = 30  #: the first retry's delay; doubled each try, with jitter
     NOTIFY_RETRY_MAX_SECONDS = 3600

@@ -38,6 +38,7 @@ class CenterData:
     slot_capacity: int = 4
     booking_horizon_days: int = 14
     kiosk_priority_enabled: bool = False
+    notify_ahead: int = 3
 
 
 FIELDS = tuple(CenterData.__dataclass_fields__)
@@ -87,6 +88,8 @@ def check(data: CenterData, center: Center | None = None) -> None:
         raise Invalid(_("Places per slot: 0 to 1000."), field="slot_capacity")
     if not 0 <= data.booking_horizon_days <= 365:
         raise Invalid(_("Bookings open 0 to 365 days ahead."), field="booking_horizon_days")
+    if not 0 <= data.notify_ahead <= 20:
+        raise Invalid(_("Tell residents at 0 to 20 people ahead."), field="notify_ahead")
     others = select(Center).where(Center.id != (center.id if center else -1))
     if db.session.scalar(others.where(Center.code == data.code)) is not None:
         raise Conflict(_("Another center has the code %(code)s.", code=data.code), field="code")

@@ -72,6 +72,11 @@ class CenterForm(FlaskForm):
         default=14,
     )
     kiosk_priority_enabled = BooleanField(_l("Priority lane (绿色通道) at the kiosk"))
+    notify_ahead = IntegerField(
+        _l("Tell residents who opted in when this many people are ahead (到号提醒)"),
+        validators=[Optional(), NumberRange(0, 20)],
+        default=3,
+    )
 
 
 class WindowForm(FlaskForm):

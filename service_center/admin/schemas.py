@@ -107,6 +107,10 @@ class AdminNewCenter(Input):
     kiosk_priority_enabled: Annotated[
         StrictBool, Field(description="the priority lane (绿色通道) at the kiosk")
     ] = False
+    notify_ahead: Annotated[
+        StrictInt,
+        Field(description="到号提醒: tell a holder who opted in at this many ahead: 0 to 20"),
+    ] = 3
 
 
 AdminCenterChanges = changes_of(
@@ -131,6 +135,7 @@ class AdminCenter(Output):
     slot_capacity: int
     booking_horizon_days: int
     kiosk_priority_enabled: bool
+    notify_ahead: int
 
 
 # ---------------------------------------------------------------------------- windows

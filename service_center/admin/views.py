@@ -133,6 +133,7 @@ def _center_data(form: CenterForm, code: str | None = None) -> centers.CenterDat
             form.booking_horizon_days.data if form.booking_horizon_days.data is not None else 14
         ),
         kiosk_priority_enabled=bool(form.kiosk_priority_enabled.data),
+        notify_ahead=form.notify_ahead.data if form.notify_ahead.data is not None else 3,
     )
 
 

@@ -230,6 +230,8 @@ def set_center_day(
             reason_en=reason_en,
             now=now or now_utc(),
         )
+    elif day_status(center, day).is_open:
+        signals.day_reopened.send(center, day=day, appointments=open_bookings(day, day, center))
     return entry
 
 
@@ -242,6 +244,8 @@ def remove_center_day(center: Center, day: date) -> bool:
         return False
     db.session.delete(entry)
     db.session.flush()
+    if day_status(center, day).is_open:
+        signals.day_reopened.send(center, day=day, appointments=open_bookings(day, day, center))
     return True
 
 

@@ -20,3 +20,6 @@ appointment_opted_out = _signals.signal("appointment-opted-out")
 #: sender: the ``Center`` that closed ``day``; ``appointments`` (its bookings still to come
 #: that day, which cannot take place), ``reason_zh``, ``reason_en``, ``now``
 bookings_stranded = _signals.signal("bookings-stranded")
+#: sender: the ``Center`` whose closure of ``day`` was taken back; ``appointments``: its
+#: bookings still to come that day (a closure notice not sent yet no longer holds)
+day_reopened = _signals.signal("day-reopened")

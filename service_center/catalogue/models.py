@@ -51,6 +51,8 @@ class Center(db.Model):
     slot_capacity: Mapped[int] = mapped_column(default=4)  #: bookings per slot, all items
     booking_horizon_days: Mapped[int] = mapped_column(default=14)
     kiosk_priority_enabled: Mapped[bool] = mapped_column(default=False)  #: 绿色通道 at the kiosk
+    #: 到号提醒: a holder who opted in is told once this many or fewer are ahead of them
+    notify_ahead: Mapped[int] = mapped_column(default=3, server_default="3")
     #: bumped in the transaction of every write to the center's ``CalendarRow`` rows (hours,
     #: own days, walk-in caps): what their per-process copies are keyed by (calendar_rows.py)
     calendar_version: Mapped[int] = mapped_column(default=0, server_default="0")

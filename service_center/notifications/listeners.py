@@ -43,12 +43,13 @@ def _to_holder(ticket: Ticket, kind: NotificationKind, key: str, text: dict, now
 
 
 def _tell_if_near(ticket: Ticket, now: datetime) -> None:
-    """Send "N ahead" once the opted-in waiting ``ticket`` is within NOTIFY_AHEAD of its turn."""
+    """Send "N ahead" once the opted-in waiting ``ticket`` is within its center's
+    ``notify_ahead`` of its turn."""
     if ticket.state is not TicketState.WAITING or not ticket.notify_address:
         return
     if ticket.notify_near_told:
         return
-    limit = current_app.config["NOTIFY_AHEAD"]
+    limit = ticket.center.notify_ahead
     if _surely_far(ticket, limit):
         return
     people = queue_position(ticket, now=now).ahead
@@ -104,7 +105,7 @@ def _check_ahead(left: Ticket, now: datetime, *, called_to: Window | None = None
     )
     if not opted:
         return
-    limit = current_app.config["NOTIFY_AHEAD"] + 1
+    limit = left.center.notify_ahead + 1
     near: dict[int, Ticket] = {}
     windows = [called_to] if called_to is not None else windows_for_ticket(left)
     for window in windows:
@@ -243,6 +244,18 @@ def _cancelled(appointment: Appointment, *, now: datetime, **_: Any) -> None:
     _withdraw_reminders(appointment)
     key = f"cancelled:{appointment.id}"
     _to_booking(appointment, NotificationKind.CANCELLED, key, texts.cancelled(appointment), now)
+
+
+@booking_signals.day_reopened.connect
+def _reopened(center: Any, *, appointments: list[Appointment], **_: Any) -> None:
+    """The closure was taken back: its notices not sent yet are withdrawn."""
+    ids = [a.id for a in appointments]
+    if ids:
+        _withdraw(
+            (Notification.appointment_id.in_(ids))
+            & (Notification.kind == NotificationKind.CLOSURE),
+            "withdrawn: the day opens again",
+        )
 
 
 @booking_signals.bookings_stranded.connect

@@ -158,6 +158,7 @@ def test_an_administrator_creates_a_center(world, client, login_as):
     assert body["slot_capacity"] == 4 and body["timezone"] == "Asia/Shanghai"
     center = db.session.scalar(select(Center).where(Center.code == "riverside"))
     assert center.id == body["id"] and center.slot_minutes == 20
+    assert body["notify_ahead"] == center.notify_ahead == 3  # the default
     (record,) = records("center.create")
     assert record.actor_name == "admin" and record.center_id == center.id
     assert record.changes["code"] == [None, "riverside"]
@@ -179,6 +180,7 @@ def test_a_supervisor_creates_no_center(world, client, login_as):
         ({"code": "River Side"}, "code", "A center's code is 1 to 32 lower-case letters"),
         ({"slot_minutes": 241}, "slot_minutes", "A slot is 5 to 240 minutes long."),
         ({"timezone": "Mars/Olympus"}, "timezone", "Choose a time zone from the list."),
+        ({"notify_ahead": 21}, "notify_ahead", "Tell residents at 0 to 20 people ahead."),
     ],
 )
 def test_a_faulty_center_is_a_422_naming_the_field(world, client, login_as, change, field, message):

@@ -125,3 +125,17 @@ def test_no_reminder_for_a_day_the_center_closed(world):
     availability.set_center_day(world.center, TOMORROW, is_open=False, now=BOOKING_NOW)
     db.session.commit()
     assert send_reminders(now=at(TOMORROW - timedelta(days=1), 16)) == 0
+
+
+def test_a_closure_taken_back_withdraws_the_notices_not_sent_yet(world):
+    first = book(world, time(9))
+    late_evening = at(TOMORROW - timedelta(days=1), 22)
+    availability.set_center_day(world.center, TOMORROW, is_open=False, now=late_evening)
+    db.session.commit()
+    (notice,) = of_kind(NotificationKind.CLOSURE)
+    assert notice.appointment_id == first.id and notice.state is NotificationState.PENDING
+    availability.remove_center_day(world.center, TOMORROW)
+    db.session.commit()
+    db.session.refresh(notice)
+    assert notice.state is NotificationState.NOT_SENT and notice.address is None
+    assert notice.last_error == "withdrawn: the day opens again"

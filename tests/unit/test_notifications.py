@@ -367,3 +367,24 @@ def test_a_new_opt_in_after_an_opt_out_is_told_again(world, clock):
     db.session.commit()
     ahead = messages(kind=NotificationKind.AHEAD)
     assert len(ahead) == 2 and ahead[1].state is NotificationState.PENDING
+
+
+def test_each_center_sets_at_how_many_ahead_its_residents_are_told(world, open_windows, clock):
+    world.center.notify_ahead = 1
+    db.session.commit()
+    licence = world.items.licence
+    for _ in range(2):
+        services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
+    mine = services.issue_ticket(
+        world.center, licence, now=clock.advance(minutes=1), notify_address="13912345678"
+    )
+    db.session.commit()
+    assert messages(kind=NotificationKind.AHEAD) == []  # two ahead, told at one
+    ticket = services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
+    services.start_ticket(ticket, now=clock.now)
+    services.complete_ticket(ticket, now=clock.advance(minutes=1), outcome=Outcome.COMPLETED)
+    db.session.commit()
+    (ahead,) = messages(kind=NotificationKind.AHEAD)
+    assert (
+        ahead.ticket_id == mine.id and "1 ahead of" in ahead.body or "前面还有 1 人" in ahead.body
+    )
