@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -200,7 +201,7 @@ class Ticket(db.Model):
     notify_consent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notify_locale: Mapped[str | None] = mapped_column(String(8))  #: the messages' language
     #: the holder has been told their turn is near (again after a requeue)
-    notify_near_told: Mapped[bool] = mapped_column(default=False)
+    notify_near_told: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     center: Mapped[Center] = relationship()
     service_item: Mapped[ServiceItem] = relationship()
