@@ -24,22 +24,7 @@ from ..queueing.wait import queue_position, windows_for_ticket
 from ..windows.models import Window
 from . import texts
 from .models import Notification, NotificationKind, NotificationState
-from .outbox import enqueue, quiet_until
-
-
-def _to_holder(ticket: Ticket, kind: NotificationKind, key: str, text: dict, now: datetime) -> None:
-    if not ticket.notify_address:
-        return
-    enqueue(
-        key=key,
-        kind=kind,
-        center_id=ticket.center_id,
-        address=ticket.notify_address,
-        locale=ticket.notify_locale or "zh_CN",
-        text=text,
-        now=now,
-        ticket_id=ticket.id,
-    )
+from .outbox import quiet_until, to_booking, to_ticket_holder
 
 
 def _tell_if_near(ticket: Ticket, now: datetime) -> None:
@@ -58,7 +43,7 @@ def _tell_if_near(ticket: Ticket, now: datetime) -> None:
     # once per consent and requeue: a new opt-in (or a requeue) may be told again
     consent = int(ticket.notify_consent_dt.timestamp()) if ticket.notify_consent_dt else 0
     key = f"ahead:{ticket.id}:{consent}:{int(ticket.is_requeued)}"
-    _to_holder(ticket, NotificationKind.AHEAD, key, texts.ahead(ticket, people), now)
+    to_ticket_holder(ticket, NotificationKind.AHEAD, key, texts.ahead(ticket, people), now)
     ticket.notify_near_told = True
 
 
@@ -121,7 +106,7 @@ def _check_ahead(left: Ticket, now: datetime, *, called_to: Window | None = None
 def _called(ticket: Ticket, *, now: datetime, event: Any, **_: Any) -> None:
     if ticket.notify_address and ticket.window is not None:
         key = f"called:{ticket.id}:{ticket.call_count}"
-        _to_holder(
+        to_ticket_holder(
             ticket, NotificationKind.CALLED, key, texts.called(ticket, ticket.window.number), now
         )
     if event.kind is EventKind.CALLED and ticket.window is not None:
@@ -149,7 +134,7 @@ def _left(ticket: Ticket, *, now: datetime, **_: Any) -> None:
 def _missed(ticket: Ticket, *, now: datetime, **_: Any) -> None:
     until = now + timedelta(minutes=current_app.config["QUEUE_REQUEUE_MINUTES"])
     if not ticket.is_requeued:
-        _to_holder(
+        to_ticket_holder(
             ticket, NotificationKind.MISSED, f"missed:{ticket.id}", texts.missed(ticket, until), now
         )
     else:
@@ -158,7 +143,7 @@ def _missed(ticket: Ticket, *, now: datetime, **_: Any) -> None:
 
 @signals.ticket_completed.connect
 def _completed(ticket: Ticket, *, now: datetime, **_: Any) -> None:
-    _to_holder(ticket, NotificationKind.RATE, f"rate:{ticket.id}", texts.rate(ticket), now)
+    to_ticket_holder(ticket, NotificationKind.RATE, f"rate:{ticket.id}", texts.rate(ticket), now)
     ticket.notify_address = None  # the ticket has closed: the address goes
 
 
@@ -167,27 +152,10 @@ def _unserved(ticket: Ticket, **_: Any) -> None:
     ticket.notify_address = None
 
 
-def _to_booking(
-    appointment: Appointment, kind: NotificationKind, key: str, text: dict, now: datetime
-) -> None:
-    if appointment.notify_consent_dt is None:
-        return
-    enqueue(
-        key=key,
-        kind=kind,
-        center_id=appointment.center_id,
-        address=appointment.phone,
-        locale=appointment.notify_locale or "zh_CN",
-        text=text,
-        now=now,
-        appointment_id=appointment.id,
-    )
-
-
 @booking_signals.appointment_booked.connect
 def _booked(appointment: Appointment, *, now: datetime, **_: Any) -> None:
     key = f"booked:{appointment.id}"
-    _to_booking(appointment, NotificationKind.BOOKED, key, texts.booked(appointment), now)
+    to_booking(appointment, NotificationKind.BOOKED, key, texts.booked(appointment), now)
 
 
 #: not sent yet: what a withdrawal ends (a worker holding one finds its claim gone and writes
@@ -236,14 +204,14 @@ def _withdraw(which: Any, reason: str) -> None:
 def _moved(appointment: Appointment, *, now: datetime, **_: Any) -> None:
     _withdraw_reminders(appointment)
     key = f"moved:{appointment.id}:{int(now.timestamp() * 1000)}"  # every move is news
-    _to_booking(appointment, NotificationKind.MOVED, key, texts.moved(appointment), now)
+    to_booking(appointment, NotificationKind.MOVED, key, texts.moved(appointment), now)
 
 
 @booking_signals.appointment_cancelled.connect
 def _cancelled(appointment: Appointment, *, now: datetime, **_: Any) -> None:
     _withdraw_reminders(appointment)
     key = f"cancelled:{appointment.id}"
-    _to_booking(appointment, NotificationKind.CANCELLED, key, texts.cancelled(appointment), now)
+    to_booking(appointment, NotificationKind.CANCELLED, key, texts.cancelled(appointment), now)
 
 
 @booking_signals.day_reopened.connect
@@ -263,17 +231,6 @@ def _closure(center: Any, *, appointments: list[Appointment], now: datetime, **m
     """The center closed a day: every booking of it with consent is told (after quiet hours)."""
     hold = quiet_until(now, center.timezone)
     for appointment in appointments:
-        if appointment.notify_consent_dt is None:
-            continue
         text = texts.closure(appointment, more.get("reason_zh", ""), more.get("reason_en", ""))
-        enqueue(
-            key=f"closure:{appointment.id}:{appointment.service_date}",
-            kind=NotificationKind.CLOSURE,
-            center_id=appointment.center_id,
-            address=appointment.phone,
-            locale=appointment.notify_locale or "zh_CN",
-            text=text,
-            now=now,
-            appointment_id=appointment.id,
-            not_before=hold,
-        )
+        key = f"closure:{appointment.id}:{appointment.service_date}"
+        to_booking(appointment, NotificationKind.CLOSURE, key, text, now, not_before=hold)

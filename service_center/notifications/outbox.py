@@ -20,8 +20,10 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from ..booking.models import Appointment
 from ..clock import to_local
 from ..db import db, insert_for
+from ..queueing.models import Ticket
 from .channels import Channel as Sender
 from .channels import channels_from_config
 from .models import Channel, Notification, NotificationKind, NotificationState
@@ -106,6 +108,49 @@ def enqueue(
         .returning(Notification.id)
     ).first()
     return written is not None
+
+
+def to_ticket_holder(
+    ticket: Ticket, kind: NotificationKind, key: str, text: Mapping[str, Any], now: datetime
+) -> bool:
+    """``enqueue`` to the holder of ``ticket``, if they opted in (到号提醒)."""
+    if not ticket.notify_address:
+        return False
+    return enqueue(
+        key=key,
+        kind=kind,
+        center_id=ticket.center_id,
+        address=ticket.notify_address,
+        locale=ticket.notify_locale or "zh_CN",
+        text=text,
+        now=now,
+        ticket_id=ticket.id,
+    )
+
+
+def to_booking(
+    appointment: Appointment,
+    kind: NotificationKind,
+    key: str,
+    text: Mapping[str, Any],
+    now: datetime,
+    *,
+    not_before: datetime | None = None,
+) -> bool:
+    """``enqueue`` to the phone of ``appointment``, if its resident agreed to messages."""
+    if appointment.notify_consent_dt is None:
+        return False
+    return enqueue(
+        key=key,
+        kind=kind,
+        center_id=appointment.center_id,
+        address=appointment.phone,
+        locale=appointment.notify_locale or "zh_CN",
+        text=text,
+        now=now,
+        appointment_id=appointment.id,
+        not_before=not_before,
+    )
 
 
 def keyed_hash(address: str) -> str:

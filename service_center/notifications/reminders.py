@@ -19,7 +19,7 @@ from ..clock import to_local
 from ..db import db, write_transaction
 from . import texts
 from .models import NotificationKind
-from .outbox import enqueue, quiet_until
+from .outbox import quiet_until, to_booking
 
 
 def reminders_due(center: Center, now: datetime) -> bool:
@@ -52,14 +52,7 @@ def send_reminders(*, now: datetime) -> int:
             .order_by(Appointment.start_time, Appointment.id)
         )
         for appointment in booked:
-            written += enqueue(
-                key=f"reminder:{appointment.id}:{appointment.service_date}:{appointment.start_time}",
-                kind=NotificationKind.REMINDER,
-                center_id=center.id,
-                address=appointment.phone,
-                locale=appointment.notify_locale or "zh_CN",
-                text=texts.reminder(appointment),
-                now=now,
-                appointment_id=appointment.id,
-            )
+            key = f"reminder:{appointment.id}:{appointment.service_date}:{appointment.start_time}"
+            text = texts.reminder(appointment)
+            written += to_booking(appointment, NotificationKind.REMINDER, key, text, now)
     return written
