@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from flask import current_app
+
 
 def mask_name(name: str | None) -> str:
     """张三 → 张*, 欧阳娜娜 → 欧***; Latin names keep their first letter."""
@@ -37,3 +42,10 @@ def mask_id_number(id_number: str | None) -> str:
     if len(id_number) <= 4:
         return "*" * len(id_number)
     return id_number[:2] + "*" * (len(id_number) - 4) + id_number[-2:]
+
+
+def keyed_hash(value: str) -> str:
+    """``value`` (a phone, an e-mail address, an ID number) as an HMAC under the app's
+    secret: comparable, not reversible; what is kept once the value itself is erased."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, value.lower().encode(), hashlib.sha256).hexdigest()[:32]

@@ -6,12 +6,13 @@ import enum
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, str_enum
 
 if TYPE_CHECKING:
+    from ..auth.models import User
     from ..catalogue.models import Center, ServiceItem
     from ..queueing.models import Ticket
 
@@ -76,4 +77,120 @@ class Appointment(db.Model):
         CheckConstraint("start_time < end_time", name="starts_before_end"),
         Index("ix_appointments_slot", "center_id", "service_date", "start_time", "state"),
         Index("ix_appointments_phone", "phone", "state"),
+    )
+
+
+# -- fair booking: missed bookings and the bars they bring ---------------------------------
+
+
+class BookingStrike(db.Model):
+    """One missed booking (its day closed without a check-in), kept by keyed hashes only:
+    what the bar counts once the booking itself is purged."""
+
+    __tablename__ = "booking_strikes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    service_date: Mapped[date]  #: the booked day that was missed
+    phone_key: Mapped[str] = mapped_column(String(32))  #: ``privacy.keyed_hash`` of the phone
+    id_key: Mapped[str | None] = mapped_column(String(32))  #: …of the ID number, if given
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL"), unique=True
+    )
+
+    __table_args__ = (
+        Index("ix_booking_strikes_phone", "center_id", "phone_key", "service_date"),
+        Index("ix_booking_strikes_id", "center_id", "id_key", "service_date"),
+    )
+
+
+class BookingBar(db.Model):
+    """No booking at a center for a phone and an ID number until ``until`` (exclusive):
+    ``noshow_limit`` missed bookings within 30 days. A supervisor may lift it."""
+
+    __tablename__ = "booking_bars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    phone_key: Mapped[str] = mapped_column(String(32))
+    id_key: Mapped[str | None] = mapped_column(String(32))
+    phone_hint: Mapped[str] = mapped_column(String(20), default="")  #: masked: 138****5678
+    strikes: Mapped[int]  #: the missed bookings that brought it
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[date]  #: the first day the phone may book again
+    lifted_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    center: Mapped[Center] = relationship()
+    lifted_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_booking_bars_phone", "center_id", "phone_key", "until"),
+        Index("ix_booking_bars_id", "center_id", "id_key", "until"),
+    )
+
+
+# -- the waiting list of a full day ------------------------------------------------------
+
+
+class WaitlistState(enum.StrEnum):
+    WAITING = "waiting"  #: in line for a place
+    OFFERED = "offered"  #: a place is held for it until ``offer_expires_dt``
+    BOOKED = "booked"  #: took the offer: ``appointment``
+    EXPIRED = "expired"  #: let an offer lapse (or declined it)
+    LEFT = "left"  #: left the list, or the day passed with no place freed
+
+
+class WaitlistEntry(db.Model):
+    """A resident in line for a place on a full day for one item (候补). A place freed there
+    is offered by message to the first in line and held for the center's hold time; the
+    held place counts in its slot like a booking, so it is never promised twice."""
+
+    __tablename__ = "waitlist_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  #: in the offer's link
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"))
+    service_date: Mapped[date]
+    state: Mapped[WaitlistState] = mapped_column(
+        str_enum(WaitlistState, "waitlist_state"), default=WaitlistState.WAITING
+    )
+    #: the booking's details, so taking an offer is one tap; erased with the bookings' data
+    name: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str] = mapped_column(String(20))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the slot held for it while OFFERED (and the one it booked)
+    offer_start_time: Mapped[time | None]
+    offered_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL")
+    )
+
+    center: Mapped[Center] = relationship()
+    service_item: Mapped[ServiceItem] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+
+    __table_args__ = (
+        # the line of a center's day, first come first
+        Index("ix_waitlist_line", "center_id", "service_date", "state", "created_dt"),
+        # one place in line per phone, item and day
+        Index(
+            "uq_waitlist_active_phone",
+            "center_id",
+            "service_date",
+            "service_item_id",
+            "phone",
+            unique=True,
+            sqlite_where=text("state IN ('waiting', 'offered')"),
+            postgresql_where=text("state IN ('waiting', 'offered')"),
+        ),
+        CheckConstraint(
+            "state <> 'offered' OR (offer_start_time IS NOT NULL AND offer_expires_dt IS NOT NULL)",
+            name="offer_has_slot",
+        ),
     )

@@ -6,7 +6,16 @@ import re
 from datetime import date, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db import db
@@ -53,6 +62,17 @@ class Center(db.Model):
     kiosk_priority_enabled: Mapped[bool] = mapped_column(default=False)  #: 绿色通道 at the kiosk
     #: 到号提醒: a holder who opted in is told once this many or fewer are ahead of them
     notify_ahead: Mapped[int] = mapped_column(default=3, server_default="3")
+    #: 远程取号: residents may take a ticket from their phone during opening hours, at most
+    #: ``remote_daily_cap`` a day (none: no cap) and ``remote_per_phone`` per phone and day
+    remote_tickets: Mapped[bool] = mapped_column(default=False, server_default=false())
+    remote_daily_cap: Mapped[int | None]
+    remote_per_phone: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: fair booking: ``noshow_limit`` missed bookings within 30 days (0: never) bar the phone
+    #: and ID number from booking here for ``noshow_bar_days`` days
+    noshow_limit: Mapped[int] = mapped_column(default=2, server_default="2")
+    noshow_bar_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    #: a place freed on a full day is held this long for the first on its waiting list
+    waitlist_hold_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     #: bumped in the transaction of every write to the center's ``CalendarRow`` rows (hours,
     #: own days, walk-in caps): what their per-process copies are keyed by (calendar_rows.py)
     calendar_version: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -67,6 +87,13 @@ class Center(db.Model):
         CheckConstraint("slot_minutes BETWEEN 5 AND 240", name="slot_minutes_range"),
         CheckConstraint("slot_capacity >= 0", name="slot_capacity_nonnegative"),
         CheckConstraint("booking_horizon_days BETWEEN 0 AND 365", name="horizon_range"),
+        CheckConstraint(
+            "remote_daily_cap IS NULL OR remote_daily_cap >= 0", name="remote_cap_nonnegative"
+        ),
+        CheckConstraint("remote_per_phone >= 1", name="remote_per_phone_positive"),
+        CheckConstraint("noshow_limit >= 0", name="noshow_limit_nonnegative"),
+        CheckConstraint("noshow_bar_days BETWEEN 1 AND 365", name="noshow_bar_days_range"),
+        CheckConstraint("waitlist_hold_minutes BETWEEN 5 AND 1440", name="waitlist_hold_range"),
     )
 
     @validates("code")
@@ -147,6 +174,8 @@ class ServiceItem(db.Model):
     service_minutes: Mapped[int] = mapped_column(default=10)  #: default service time
     slot_capacity: Mapped[int | None]  #: narrows the center's slot capacity for this item
     is_bookable: Mapped[bool] = mapped_column(default=True)
+    #: taken from the phone too (远程取号) where the center allows remote tickets
+    remote_allowed: Mapped[bool] = mapped_column(default=True, server_default=true())
     needs_applicant: Mapped[bool] = mapped_column(default=False)  #: desk asks name + phone
     is_active: Mapped[bool] = mapped_column(default=True)
     pinyin_initials: Mapped[str] = mapped_column(String(120), default="")  #: "yyzz…"

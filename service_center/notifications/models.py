@@ -30,6 +30,10 @@ class NotificationKind(enum.StrEnum):
     CALLED = "called"  #: "called to window K"
     MISSED = "missed"  #: a no-show: how to requeue and until when
     RATE = "rate"  #: after completion: the rating link
+    TAKEN = "taken"  #: a remote ticket taken: its number, how many ahead, its page
+    WARNED = "warned"  #: a missed booking: the warning before a bar
+    BARRED = "barred"  #: missed bookings: no booking at the center until a date
+    OFFER = "offer"  #: a place freed on a full day, held for the first on its waiting list
 
 
 class NotificationState(enum.StrEnum):

@@ -8,8 +8,6 @@ channel configured for it, a message is recorded as not sent ("no channel") and 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
@@ -23,6 +21,7 @@ from sqlalchemy import func, select
 from ..booking.models import Appointment
 from ..clock import to_local
 from ..db import db, insert_for
+from ..privacy import keyed_hash
 from ..queueing.models import Ticket
 from .channels import Channel as Sender
 from .channels import channels_from_config
@@ -151,12 +150,6 @@ def to_booking(
         appointment_id=appointment.id,
         not_before=not_before,
     )
-
-
-def keyed_hash(address: str) -> str:
-    """The address as an HMAC under the app's secret: comparable, not reversible."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, address.lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def over_limits(address_key: str, center_id: int, now: datetime) -> bool:

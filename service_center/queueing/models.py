@@ -180,6 +180,10 @@ class Ticket(db.Model):
     )
     is_priority: Mapped[bool] = mapped_column(default=False)  #: 绿色通道
     is_booked: Mapped[bool] = mapped_column(default=False)  #: a booking checked in on time
+    #: 远程取号: taken from the phone; called only once ``arrived_dt`` says the holder is in
+    #: the hall (the kiosk scanned its QR, or its page's "I have arrived")
+    is_remote: Mapped[bool] = mapped_column(default=False, server_default=false())
+    arrived_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     issued_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     queued_dt: Mapped[datetime] = mapped_column(UTCDateTime)  #: place in time; kept on transfer
     window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
@@ -385,6 +389,7 @@ class Case(db.Model):
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
     is_booked: Mapped[bool] = mapped_column(default=False)
+    is_remote: Mapped[bool] = mapped_column(default=False, server_default=false())
     issued_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     first_called_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
