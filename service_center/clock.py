@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _offset = timedelta(0)
@@ -41,3 +41,18 @@ def parse_iso_date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def quiet_until(now: datetime, timezone: str, hours: str) -> datetime | None:
+    """The end of the quiet ``hours`` ("21:00-08:00", local time in ``timezone``; may span
+    midnight) when ``now`` falls inside them; None otherwise, or when ``hours`` is empty."""
+    if "-" not in hours:
+        return None
+    start, end = (time.fromisoformat(part.strip()) for part in hours.split("-", 1))
+    local = to_local(now, timezone)
+    clock_time = local.time()
+    inside = (start <= clock_time or clock_time < end) if start > end else start <= clock_time < end
+    if not inside:
+        return None
+    day = local.date() if clock_time < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, ZoneInfo(timezone))

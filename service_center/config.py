@@ -42,6 +42,8 @@ class DefaultConfig:
     #: nothing configured: messages are recorded as not sent (no channel)
     NOTIFY_SMS = ""
     NOTIFY_SMTP_HOST = ""
+    #: the shared token the SMS provider sends with forwarded replies (退订/TD); empty: off
+    NOTIFY_SMS_REPLY_TOKEN = ""
     NOTIFY_MAX_ATTEMPTS = 6  #: then the message is given up (failed, with the reason kept)
     NOTIFY_RETRY_SECONDS = 30  #: the first retry's delay; doubled each try, with jitter
     NOTIFY_RETRY_MAX_SECONDS = 3600
@@ -66,6 +68,7 @@ class DefaultConfig:
     BOOKING_SAME_DAY = False
     BOOKING_RATE_LIMIT = "10 per minute"
     BOOKING_LOOKUP_RATE_LIMIT = "20 per minute"
+    REMOTE_TICKET_RATE_LIMIT = "10 per minute"
 
     #: days after a case closes that its applicant's name and phone (and its booking's) are
     #: kept; cancelled and no-show bookings: BOOKING_RETENTION_DAYS after their day

@@ -44,6 +44,7 @@ COLUMNS = (
     "places_per_slot",
     "needs_applicant",
     "windows",
+    "remote",
 )
 REQUIRED = ("code", "name_zh", "name_en", "department", "case_type")
 MAX_ROWS = 2000
@@ -268,6 +269,7 @@ def _row_data(
         is_bookable=_flag(row, "bookable", True, errors),
         slot_capacity=_number(row, "places_per_slot", errors),
         needs_applicant=_flag(row, "needs_applicant", False, errors),
+        remote_allowed=_flag(row, "remote", True, errors),
         window_ids=frozenset(window_ids),
     )
     return None if errors else data
@@ -401,6 +403,7 @@ def export_rows(center: Center) -> Iterator[list[str]]:
             "" if item.slot_capacity is None else str(item.slot_capacity),
             "yes" if item.needs_applicant else "no",
             " ".join(str(n) for n in sorted(numbers[w] for w in windows.get(item.id, ()))),
+            "yes" if item.remote_allowed else "no",
         ]
 
 

@@ -39,6 +39,12 @@ class CenterData:
     booking_horizon_days: int = 14
     kiosk_priority_enabled: bool = False
     notify_ahead: int = 3
+    remote_tickets: bool = False
+    remote_daily_cap: int | None = None
+    remote_per_phone: int = 1
+    noshow_limit: int = 2
+    noshow_bar_days: int = 30
+    waitlist_hold_minutes: int = 30
 
 
 FIELDS = tuple(CenterData.__dataclass_fields__)
@@ -90,6 +96,19 @@ def check(data: CenterData, center: Center | None = None) -> None:
         raise Invalid(_("Bookings open 0 to 365 days ahead."), field="booking_horizon_days")
     if not 0 <= data.notify_ahead <= 20:
         raise Invalid(_("Tell residents at 0 to 20 people ahead."), field="notify_ahead")
+    if data.remote_daily_cap is not None and not 0 <= data.remote_daily_cap <= 10000:
+        raise Invalid(
+            _("Tickets from the phone a day: 0 to 10000, or empty for no cap."),
+            field="remote_daily_cap",
+        )
+    if not 1 <= data.remote_per_phone <= 10:
+        raise Invalid(_("Tickets per phone a day: 1 to 10."), field="remote_per_phone")
+    if not 0 <= data.noshow_limit <= 10:
+        raise Invalid(_("Missed bookings before a bar: 0 (never) to 10."), field="noshow_limit")
+    if not 1 <= data.noshow_bar_days <= 365:
+        raise Invalid(_("A bar lasts 1 to 365 days."), field="noshow_bar_days")
+    if not 5 <= data.waitlist_hold_minutes <= 1440:
+        raise Invalid(_("A freed place is held 5 to 1440 minutes."), field="waitlist_hold_minutes")
     others = select(Center).where(Center.id != (center.id if center else -1))
     if db.session.scalar(others.where(Center.code == data.code)) is not None:
         raise Conflict(_("Another center has the code %(code)s.", code=data.code), field="code")

@@ -77,6 +77,33 @@ class CenterForm(FlaskForm):
         validators=[Optional(), NumberRange(0, 20)],
         default=3,
     )
+    remote_tickets = BooleanField(
+        _l("Residents may take a ticket from their phone (远程取号) during opening hours")
+    )
+    remote_daily_cap = IntegerField(
+        _l("Tickets from the phone a day"),
+        validators=[Optional(), NumberRange(0, 10000)],
+        description=_l("Empty: no cap beyond the walk-in caps."),
+    )
+    remote_per_phone = IntegerField(
+        _l("Tickets from the phone per phone number a day"),
+        validators=[Optional(), NumberRange(1, 10)],
+        default=1,
+    )
+    noshow_limit = IntegerField(
+        _l("Missed bookings within 30 days that bar a resident from booking"),
+        validators=[Optional(), NumberRange(0, 10)],
+        default=2,
+        description=_l("0: never. The first missed booking brings a warning message."),
+    )
+    noshow_bar_days = IntegerField(
+        _l("Days a bar lasts"), validators=[Optional(), NumberRange(1, 365)], default=30
+    )
+    waitlist_hold_minutes = IntegerField(
+        _l("Minutes a freed place is held for the first on the waiting list"),
+        validators=[Optional(), NumberRange(5, 1440)],
+        default=30,
+    )
 
 
 class WindowForm(FlaskForm):
@@ -117,6 +144,9 @@ class ItemForm(FlaskForm):
         _l("Standard service minutes"), validators=[DataRequired(), NumberRange(1, 480)], default=10
     )
     is_bookable = BooleanField(_l("Can be booked online"), default=True)
+    remote_allowed = BooleanField(
+        _l("Tickets from the phone (远程取号), where the center allows them"), default=True
+    )
     slot_capacity = IntegerField(
         _l("Places per slot (empty: the center's)"), validators=[Optional(), NumberRange(0, 1000)]
     )

@@ -55,6 +55,7 @@ def _item_data(form: ItemForm) -> items.ItemData:
         is_bookable=bool(form.is_bookable.data),
         slot_capacity=form.slot_capacity.data,
         needs_applicant=bool(form.needs_applicant.data),
+        remote_allowed=bool(form.remote_allowed.data),
         window_ids=frozenset(form.window_ids.data or ()),
     )
 

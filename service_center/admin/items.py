@@ -48,6 +48,7 @@ class ItemData:
     is_bookable: bool = True
     slot_capacity: int | None = None
     needs_applicant: bool = False
+    remote_allowed: bool = True
     window_ids: frozenset[int] = field(default_factory=frozenset)
 
 

@@ -30,6 +30,7 @@ class Do(enum.StrEnum):
     MANAGE_ADMINS = "manage_admins"
     MANAGE_DEVICES = "manage_devices"  #: kiosk and display tokens
     VIEW_AUDIT = "view_audit"
+    LIFT_BOOKING_BARS = "lift_booking_bars"  #: see and lift bars from booking (missed bookings)
 
 
 class Reach(enum.Enum):
@@ -49,6 +50,7 @@ TABLE: dict[Role, dict[Do, Reach]] = {
         Do.MANAGE_CLERKS: Reach.OWN,
         Do.MANAGE_DEVICES: Reach.OWN,
         Do.VIEW_AUDIT: Reach.OWN,
+        Do.LIFT_BOOKING_BARS: Reach.OWN,
     },
     Role.CLERK: {},
 }

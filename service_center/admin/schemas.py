@@ -111,6 +111,25 @@ class AdminNewCenter(Input):
         StrictInt,
         Field(description="到号提醒: tell a holder who opted in at this many ahead: 0 to 20"),
     ] = 3
+    remote_tickets: Annotated[
+        StrictBool, Field(description="远程取号: tickets from the phone during opening hours")
+    ] = False
+    remote_daily_cap: Annotated[
+        StrictInt | None,
+        Field(description="tickets from the phone a day: 0 to 10000; null: no cap"),
+    ] = None
+    remote_per_phone: Annotated[
+        StrictInt, Field(description="tickets from the phone per phone number a day: 1 to 10")
+    ] = 1
+    noshow_limit: Annotated[
+        StrictInt,
+        Field(description="missed bookings within 30 days that bar booking: 0 (never) to 10"),
+    ] = 2
+    noshow_bar_days: Annotated[StrictInt, Field(description="days a bar lasts: 1 to 365")] = 30
+    waitlist_hold_minutes: Annotated[
+        StrictInt,
+        Field(description="minutes a freed place is held for the waiting list: 5 to 1440"),
+    ] = 30
 
 
 AdminCenterChanges = changes_of(
@@ -136,6 +155,12 @@ class AdminCenter(Output):
     booking_horizon_days: int
     kiosk_priority_enabled: bool
     notify_ahead: int
+    remote_tickets: bool
+    remote_daily_cap: int | None
+    remote_per_phone: int
+    noshow_limit: int
+    noshow_bar_days: int
+    waitlist_hold_minutes: int
 
 
 # ---------------------------------------------------------------------------- windows
@@ -199,6 +224,10 @@ class AdminNewItem(Input):
     needs_applicant: Annotated[
         StrictBool, Field(description="the desk records the applicant's name and phone")
     ] = False
+    remote_allowed: Annotated[
+        StrictBool,
+        Field(description="tickets from the phone (远程取号) where the center allows them"),
+    ] = True
     window_ids: Annotated[
         Ids, Field(description="the windows that serve it by name (comprehensive ones anyway)")
     ] = []
@@ -223,6 +252,7 @@ class AdminItem(Output):
     is_bookable: bool
     slot_capacity: int | None
     needs_applicant: bool
+    remote_allowed: bool
     is_active: bool = Field(description="false: retired (gone from the catalogue and booking)")
     window_ids: list[int]
 

@@ -134,7 +134,17 @@ def _center_data(form: CenterForm, code: str | None = None) -> centers.CenterDat
         ),
         kiosk_priority_enabled=bool(form.kiosk_priority_enabled.data),
         notify_ahead=form.notify_ahead.data if form.notify_ahead.data is not None else 3,
+        remote_tickets=bool(form.remote_tickets.data),
+        remote_daily_cap=form.remote_daily_cap.data,
+        remote_per_phone=_or(form.remote_per_phone.data, 1),
+        noshow_limit=_or(form.noshow_limit.data, 2),
+        noshow_bar_days=_or(form.noshow_bar_days.data, 30),
+        waitlist_hold_minutes=_or(form.waitlist_hold_minutes.data, 30),
     )
+
+
+def _or(value: int | None, default: int) -> int:
+    return value if value is not None else default
 
 
 @bp.route("/centers/new", methods=["GET", "POST"])
@@ -417,4 +427,4 @@ def _permissions() -> dict[str, Any]:
 
 
 # the catalogue's and the calendar's pages register on the same blueprint
-from . import calendar_views, item_views, staff_views  # noqa: E402, F401
+from . import bar_views, calendar_views, item_views, staff_views  # noqa: E402, F401

@@ -252,3 +252,7 @@ def check_in(code: str) -> Any:
         response = jsonify(ticket_json(ticket, now=now))
     response.status_code = 201
     return response
+
+
+# the waiting list's routes (they answer bookings as above)
+from . import waitlist_api  # noqa: E402, F401

@@ -17,7 +17,7 @@ from ..clock import now_utc, to_local
 from ..db import db, write_transaction
 from ..errors import Invalid
 from . import signals
-from .models import Appointment, AppointmentState, BookingSlot
+from .models import Appointment, AppointmentState, BookingSlot, WaitlistEntry, WaitlistState
 
 #: the states that keep a place in a slot (a checked-in booking used its place)
 HOLDING = (AppointmentState.BOOKED, AppointmentState.CHECKED_IN, AppointmentState.NO_SHOW)
@@ -158,6 +158,18 @@ def _slots(center: Center, item: ServiceItem, day: date, now: datetime) -> list[
             .group_by(Appointment.start_time)
         ).all()
     )
+    if item.slot_capacity is not None:  # places held for the item's waiting list count too
+        for start, held in db.session.execute(
+            select(WaitlistEntry.offer_start_time, func.count())
+            .where(
+                WaitlistEntry.center_id == center.id,
+                WaitlistEntry.service_date == day,
+                WaitlistEntry.service_item_id == item.id,
+                WaitlistEntry.state == WaitlistState.OFFERED,
+            )
+            .group_by(WaitlistEntry.offer_start_time)
+        ):
+            by_item[start] = by_item.get(start, 0) + held
     capacity = item_capacity(center, item)
     current = local_now(center, now)
     slots = []

@@ -16,7 +16,7 @@ from ..catalogue import services as catalogue
 from ..clock import now_utc, to_local
 from ..db import db
 from ..errors import NotFound
-from . import availability, retention
+from . import availability, retention, waitlist
 from .models import Appointment
 
 
@@ -91,7 +91,8 @@ def purge_command(dry_run: bool) -> None:
     """Erase or mask personal data past its retention (docs/deployment.md).
 
     Applicants of cases closed PERSONAL_DATA_RETENTION_DAYS ago; cancelled and no-show
-    bookings BOOKING_RETENTION_DAYS after their day. Report totals and case numbers stay.
+    bookings and waiting-list places BOOKING_RETENTION_DAYS after their day. Report totals
+    and case numbers stay.
     """
     done = retention.purge_personal_data(now=now_utc(), dry_run=dry_run)
     if not dry_run:
@@ -100,11 +101,25 @@ def purge_command(dry_run: bool) -> None:
     click.echo(
         f"{verb}: the applicant of {done.cases} case(s) and {done.tickets} ticket(s), "
         f"{done.bookings_of_cases} booking(s) of those cases, "
-        f"{done.bookings_unused} cancelled or no-show booking(s)."
+        f"{done.bookings_unused} cancelled or no-show booking(s), "
+        f"{done.waitlist_entries} waiting-list place(s)."
     )
 
 
-COMMANDS = (closure_command, special_opening_command, clear_day_command)
+@click.command("waitlist")
+@with_appcontext
+def waitlist_command() -> None:
+    """End the waiting lists' lapsed offers, offering each place to the next in line, and
+    the places in line of days that have passed (cron: every minute)."""
+    done = waitlist.expire_offers(now=now_utc())
+    db.session.commit()
+    click.echo(
+        f"Waiting lists: {done.expired} lapsed offer(s) ended, {done.offered} place(s) "
+        f"offered to the next in line, {done.ended} place(s) of past days ended."
+    )
+
+
+COMMANDS = (closure_command, special_opening_command, clear_day_command, waitlist_command)
 
 
 def _echo_bookings(appointments: list[Appointment]) -> None:

@@ -32,15 +32,11 @@ def _format(check: Callable[[Any], Any]) -> Callable[[FlaskForm, Field], None]:
     return validate
 
 
-class AppointmentBookingForm(FlaskForm):
-    name = StringField(
-        _l("Name"),
-        validators=[_format(clean_name)],
-        render_kw={"autocomplete": "name", "maxlength": NAME_MAX},
-    )
-    phone = StringField(
+def phone_field(description: str) -> StringField:
+    """The resident's mobile number, as the booking and the waiting list ask for it."""
+    return StringField(
         _l("Mobile phone number"),
-        description=_l("You need it, with the booking code, to look the booking up."),
+        description=description,
         validators=[_format(clean_mobile)],
         render_kw={
             "autocomplete": "tel",
@@ -50,12 +46,26 @@ class AppointmentBookingForm(FlaskForm):
             "placeholder": "138 1234 5678",
         },
     )
+
+
+class PersonForm(FlaskForm):
+    """Who books (or waits for a place): name, mobile number, optional ID number."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[_format(clean_name)],
+        render_kw={"autocomplete": "name", "maxlength": NAME_MAX},
+    )
+    phone = phone_field(_l("You need it, with the booking code, to look the booking up."))
     id_number = StringField(
         _l("Resident ID number (optional)"),
         description=_l("Lets the window prepare your case; shown masked everywhere."),
         validators=[_format(clean_id_number)],
         render_kw={"autocomplete": "off", "maxlength": 18, "spellcheck": "false"},
     )
+
+
+class AppointmentBookingForm(PersonForm):
     notify = BooleanField(_l("Text me about this booking (confirmation, changes, cancellation)"))
 
 

@@ -5,6 +5,8 @@
   (default 180).
 - A booking that was cancelled, or whose day passed without a check-in (a no-show):
   ``BOOKING_RETENTION_DAYS`` after its day (default 30).
+- A place on a waiting list (候补), whatever became of it: the same, ``BOOKING_RETENTION_DAYS``
+  after its day (a place taken lives on as its booking, under the rules above).
 
 Names and phones are masked the way public screens show them (张*, 139****5678: the
 non-null columns keep a shape), ID numbers erased. Numbers, times, items, outcomes and ratings
@@ -24,7 +26,7 @@ from sqlalchemy import or_, select
 from ..db import db, write_transaction
 from ..privacy import mask_name, mask_phone
 from ..queueing.models import Case, Ticket
-from .models import Appointment, AppointmentState
+from .models import Appointment, AppointmentState, WaitlistEntry, WaitlistState
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,17 @@ class Purge:
     tickets: int
     bookings_of_cases: int
     bookings_unused: int
+    waitlist_entries: int = 0
 
     @property
     def total(self) -> int:
-        return self.cases + self.tickets + self.bookings_of_cases + self.bookings_unused
+        return (
+            self.cases
+            + self.tickets
+            + self.bookings_of_cases
+            + self.bookings_unused
+            + self.waitlist_entries
+        )
 
 
 def _masked(appointment: Appointment) -> bool:
@@ -100,7 +109,15 @@ def purge_personal_data(*, now: datetime, dry_run: bool = False) -> Purge:
         )
         if not _masked(a)
     ]
-    result = Purge(len(cases), len(tickets), len(of_cases), len(unused))
+    entries = list(
+        db.session.scalars(
+            select(WaitlistEntry).where(
+                WaitlistEntry.service_date < unused_before,
+                or_(WaitlistEntry.id_number.is_not(None), WaitlistEntry.phone.not_like("%*%")),
+            )
+        )
+    )
+    result = Purge(len(cases), len(tickets), len(of_cases), len(unused), len(entries))
     if dry_run:
         db.session.rollback()
         return result
@@ -110,5 +127,12 @@ def purge_personal_data(*, now: datetime, dry_run: bool = False) -> Purge:
         ticket.applicant_name = ticket.applicant_phone = None
     for appointment in (*of_cases, *unused):
         _mask(appointment)
+    for entry in entries:
+        if entry.state in (WaitlistState.WAITING, WaitlistState.OFFERED):
+            # its day is long past (the sweep never ran): end it, or two masked phones alike
+            # would stand in one line (uq_waitlist_active_phone)
+            entry.state, entry.ended_dt = WaitlistState.LEFT, now
+        entry.name, entry.phone = mask_name(entry.name), mask_phone(entry.phone)
+        entry.id_number = None
     db.session.flush()
     return result

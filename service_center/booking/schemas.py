@@ -125,6 +125,21 @@ BookingPhone = Annotated[
 # ---------------------------------------------------------------------------- requests
 
 
+#: a resident ID number, optional (the booking's and the waiting list's)
+OptionalIdNumber = Annotated[
+    StrictStr | None,
+    checked(clean_id_number),
+    WithJsonSchema(
+        {
+            "type": ["string", "null"],
+            "minLength": ID_NUMBER_LENGTH,
+            "maxLength": ID_NUMBER_LENGTH,
+            "description": "resident ID number, optional (empty: none)",
+        }
+    ),
+]
+
+
 class SlotQuery(Input):
     service: ItemId
     date: IsoDate
@@ -149,18 +164,7 @@ class AppointmentRequest(Input):
         Field(description="Mainland mobile; +86/0086 stripped"),
         Says(missing=ENTER_PHONE),
     ]
-    id_number: Annotated[
-        StrictStr | None,
-        checked(clean_id_number),
-        WithJsonSchema(
-            {
-                "type": ["string", "null"],
-                "minLength": ID_NUMBER_LENGTH,
-                "maxLength": ID_NUMBER_LENGTH,
-                "description": "resident ID number, optional (empty: none)",
-            }
-        ),
-    ] = None
+    id_number: OptionalIdNumber = None
     notify: Annotated[
         StrictBool,
         Field(description="the resident agrees to text messages about this booking"),

@@ -21,7 +21,7 @@ from ..db import db, is_postgresql, write_transaction
 from ..errors import Conflict, Invalid, NotFound
 from ..queueing.services import issue_ticket
 from ..validators import PersonalDataError, clean_id_number, clean_mobile, clean_name
-from . import signals
+from . import fairness, signals, waitlist
 from .availability import HOLDING, check_bookable_item, check_slot, local_now
 from .codes import new_booking_code, normalize_code
 from .models import Appointment, AppointmentState, BookingSlot
@@ -153,8 +153,9 @@ def _book_place(center: Center, item: ServiceItem, day: date, start: time) -> No
 
 
 def _item_bookings(center: Center, item: ServiceItem, day: date, start: time) -> int:
-    """How many bookings of ``item`` hold a place in the slot (the new one not flushed yet)."""
-    return (
+    """How many bookings of ``item`` hold a place in the slot (the new one not flushed yet),
+    with the places held there for the item's waiting list (``waitlist.py``)."""
+    booked = (
         db.session.scalar(
             select(func.count())
             .select_from(Appointment)
@@ -168,6 +169,7 @@ def _item_bookings(center: Center, item: ServiceItem, day: date, start: time) ->
         )
         or 0
     )
+    return booked + waitlist.held_offers(center.id, item.id, day, start)
 
 
 def _free_place(slot: BookingSlot) -> None:
@@ -265,6 +267,7 @@ def book_appointment(
     ``notify``: the resident agrees, now, to text messages about this booking (in ``locale``).
 
     :raises Invalid: for bad personal data, an unbookable item, a day or slot not on offer.
+    :raises BookingBarred: when missed bookings bar the phone or ID number here for now.
     :raises PhoneLimitReached: when the phone is over its limits.
     :raises SlotFull: when the slot has no place left for the item.
     """
@@ -281,6 +284,7 @@ def book_appointment(
     write_transaction(keep_loaded=True)
     center, item = db.session.get_one(Center, center_id), db.session.get_one(ServiceItem, item_id)
     _lock_phone(phone)
+    fairness.check_not_barred(center, phone, id_number, today=today)
     _check_phone_limits(phone, item, day, today=today)
     _book_place(center, item, day, start)
     appointment = Appointment(
@@ -356,7 +360,8 @@ def _check_changeable(appointment: Appointment, now: datetime) -> None:
 
 
 def cancel_appointment(appointment: Appointment, *, now: datetime) -> Appointment:
-    """Cancel the booking and free its place; starts its own write transaction.
+    """Cancel the booking and free its place (offered first to the day's waiting list);
+    starts its own write transaction.
 
     :raises Conflict: when it is cancelled or checked in already, or its slot has begun.
     """
@@ -368,6 +373,9 @@ def cancel_appointment(appointment: Appointment, *, now: datetime) -> Appointmen
     appointment.state = AppointmentState.CANCELLED
     appointment.cancelled_dt = now
     db.session.flush()
+    waitlist.offer_freed_place(
+        appointment.center_id, appointment.service_date, appointment.start_time, now=now
+    )
     signals.appointment_cancelled.send(appointment, now=now)
     return appointment
 
@@ -411,6 +419,7 @@ def reschedule_appointment(
     _free_place(slots[old_key])
     appointment.service_date, appointment.start_time, appointment.end_time = day, start, end
     db.session.flush()
+    waitlist.offer_freed_place(center.id, *old_key, now=now)
     signals.appointment_moved.send(appointment, now=now, before=old_key)
     return appointment
 

@@ -23,3 +23,18 @@ bookings_stranded = _signals.signal("bookings-stranded")
 #: sender: the ``Center`` whose closure of ``day`` was taken back; ``appointments``: its
 #: bookings still to come that day (a closure notice not sent yet no longer holds)
 day_reopened = _signals.signal("day-reopened")
+
+# -- the waiting list (``waitlist.py``): the sender is the ``WaitlistEntry``; each carries ``now``
+
+#: a freed place is held for the entry (``offer_start_time`` until ``offer_expires_dt``)
+place_offered = _signals.signal("place-offered")
+#: the entry's offer ended (taken, declined, lapsed or left): a message about it not sent yet
+#: no longer holds
+offer_ended = _signals.signal("offer-ended")
+
+# -- fair booking (``fairness.py``): the sender is the missed ``Appointment``
+
+#: a first missed booking within the window: ``strikes`` of ``limit``; ``now``
+booking_warned = _signals.signal("booking-warned")
+#: missed bookings reached the center's limit: ``bar`` (a ``BookingBar``); ``now``
+booking_barred = _signals.signal("booking-barred")

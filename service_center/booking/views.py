@@ -453,3 +453,7 @@ def check_in(code: str) -> Any:
         return redirect(url_for("queueing.kiosk", code=code))
     db.session.commit()
     return redirect(url_for("queueing.printed_ticket", code=code, token=ticket.token))
+
+
+# the waiting list's pages add their routes to ``bp`` (they use the helpers above)
+from . import waitlist_views  # noqa: E402, F401

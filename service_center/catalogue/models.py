@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 CENTER_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 #: literal paths beside a center's code under /book/ (tests/unit/test_center_codes.py derives
 #: them from the URL map): a center with one of these codes could not be booked
-RESERVED_CENTER_CODES = frozenset({"confirmation", "manage", "qr", "static"})
+RESERVED_CENTER_CODES = frozenset({"confirmation", "manage", "qr", "static", "waitlist"})
 
 
 class CalendarRow:

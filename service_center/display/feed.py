@@ -102,6 +102,7 @@ def board_json(center: Center, board: services.Board) -> dict[str, Any]:
             for w in board.windows
         ],
         "waiting": {ct.code: board.waiting.get(ct.id, 0) for ct in board.case_types},
+        "waiting_remote": board.waiting_remote,
         "case_types": [
             {
                 "code": ct.code,

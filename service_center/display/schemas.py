@@ -57,4 +57,7 @@ class Display(Output):
     )
     windows: list[DisplayWindow]
     waiting: dict[str, int] = Field(description="tickets waiting per case type code")
+    waiting_remote: int = Field(
+        description="of the tickets waiting, those taken from the phone (远程取号)"
+    )
     case_types: list[DisplayCaseType]

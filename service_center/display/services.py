@@ -59,6 +59,7 @@ class Board:
     windows: list[WindowStatus]
     waiting: dict[int, int]  #: case type id → tickets waiting
     case_types: list[CaseType]
+    waiting_remote: int = 0  #: of those waiting, taken from the phone (远程取号)
 
 
 def day_start(center: Center, now: datetime) -> datetime:
@@ -157,23 +158,31 @@ def window_statuses(center: Center) -> list[WindowStatus]:
     ]
 
 
-def waiting_counts(center: Center) -> dict[int, int]:
-    """Return the number of tickets waiting per case type id (types with none are absent)."""
+def waiting_counts(center: Center) -> tuple[dict[int, int], int]:
+    """Return the number of tickets waiting per case type id (types with none are absent),
+    and how many of them were taken from the phone."""
     rows = db.session.execute(
-        select(Ticket.case_type_id, func.count())
+        select(Ticket.case_type_id, Ticket.is_remote, func.count())
         .where(Ticket.center_id == center.id, Ticket.state == TicketState.WAITING)
-        .group_by(Ticket.case_type_id)
+        .group_by(Ticket.case_type_id, Ticket.is_remote)
     )
-    return {case_type_id: count for case_type_id, count in rows}
+    counts: dict[int, int] = {}
+    remote = 0
+    for case_type_id, is_remote, count in rows:
+        counts[case_type_id] = counts.get(case_type_id, 0) + count
+        remote += count if is_remote else 0
+    return counts, remote
 
 
 def get_board(center: Center, *, now: datetime) -> Board:
     """Read the whole board of the center's day."""
+    waiting, waiting_remote = waiting_counts(center)
     return Board(
         day=local_date(now, center.timezone),
         calls=recent_calls(center, now=now),
         windows=window_statuses(center),
-        waiting=waiting_counts(center),
+        waiting=waiting,
+        waiting_remote=waiting_remote,
         case_types=list(
             db.session.scalars(select(CaseType).order_by(CaseType.position, CaseType.id))
         ),

@@ -26,6 +26,7 @@ LABELS = {
     "closed": _l("Not open"),
     "no_calls": _l("No calls yet today"),
     "window": _l("Window %(number)s", number="{n}"),
+    "remote": _l("of which taken from the phone"),
 }
 
 

@@ -3,4 +3,4 @@
 Importing the area connects its triggers (``listeners``) to the queue's and bookings' events.
 """
 
-from . import listeners  # noqa: F401
+from . import listeners, offers  # noqa: F401

@@ -117,9 +117,16 @@ def _called(ticket: Ticket, *, now: datetime, event: Any, **_: Any) -> None:
 @signals.ticket_opted_in.connect
 @signals.ticket_requeued.connect
 @signals.ticket_transferred.connect
-def _joined(ticket: Ticket, *, now: datetime, **_: Any) -> None:
+def _joined(ticket: Ticket, *, now: datetime, event: Any = None, **_: Any) -> None:
     """A ticket joined the line (a transfer keeps its place in time): only its own distance
-    can have come within N."""
+    can have come within N. A ticket taken from the phone is told its number first."""
+    if ticket.is_remote and event is not None and event.kind is EventKind.ISSUED:
+        people = queue_position(ticket, now=now).ahead
+        to_ticket_holder(
+            ticket, NotificationKind.TAKEN, f"taken:{ticket.id}", texts.taken(ticket, people), now
+        )
+        if people <= ticket.center.notify_ahead:  # the number's message says it already
+            ticket.notify_near_told = True
     _tell_if_near(ticket, now)
 
 
@@ -185,6 +192,33 @@ def _withdraw_reminders(appointment: Appointment) -> None:
 def _ticket_opted_out(ticket: Ticket, **_: Any) -> None:
     """Nothing more goes out for the ticket, not even what is already written."""
     _withdraw(Notification.ticket_id == ticket.id, "withdrawn: the resident opted out")
+
+
+@booking_signals.booking_warned.connect
+def _warned(appointment: Appointment, *, strikes: int, limit: int, now: datetime, **_: Any) -> None:
+    text = texts.warned(appointment, strikes, limit, appointment.center.noshow_bar_days)
+    key = f"warned:{appointment.id}"
+    to_booking(
+        appointment,
+        NotificationKind.WARNED,
+        key,
+        text,
+        now,
+        not_before=quiet_until(now, appointment.center.timezone),
+    )
+
+
+@booking_signals.booking_barred.connect
+def _barred(appointment: Appointment, *, bar: Any, now: datetime, **_: Any) -> None:
+    key = f"barred:{appointment.id}"
+    to_booking(
+        appointment,
+        NotificationKind.BARRED,
+        key,
+        texts.barred(appointment, bar.until),
+        now,
+        not_before=quiet_until(now, appointment.center.timezone),
+    )
 
 
 @booking_signals.appointment_opted_out.connect

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from .. import clock
 from ..booking.models import Appointment
-from ..clock import to_local
 from ..db import db, insert_for
 from ..privacy import keyed_hash
 from ..queueing.models import Ticket
@@ -175,17 +174,7 @@ def over_limits(address_key: str, center_id: int, now: datetime) -> bool:
 def quiet_until(now: datetime, timezone: str) -> datetime | None:
     """The end of the quiet hours (NOTIFY_QUIET_HOURS, e.g. "21:00-08:00", the center's local
     time) when ``now`` falls inside them; None otherwise (or when none are set)."""
-    hours = current_app.config.get("NOTIFY_QUIET_HOURS") or ""
-    if "-" not in hours:
-        return None
-    start, end = (time.fromisoformat(part.strip()) for part in hours.split("-", 1))
-    local = to_local(now, timezone)
-    clock_time = local.time()
-    inside = (start <= clock_time or clock_time < end) if start > end else start <= clock_time < end
-    if not inside:
-        return None
-    day = local.date() if clock_time < end else local.date() + timedelta(days=1)
-    return datetime.combine(day, end, ZoneInfo(timezone))
+    return clock.quiet_until(now, timezone, current_app.config.get("NOTIFY_QUIET_HOURS") or "")
 
 
 #: the reason of a message taken back before it went out (an opt-out, a changed booking)

@@ -6,7 +6,7 @@ the facts allow, never a name or an ID number. Each builder returns the ``text``
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import format_date
@@ -51,6 +51,23 @@ def called(ticket: Ticket, window_number: int) -> dict[str, Any]:
             window=window_number,
         ),
         "params": {"number": ticket.number, "window": str(window_number)},
+    }
+
+
+def taken(ticket: Ticket, people: int) -> dict[str, Any]:
+    """远程取号: the number taken from the phone, and its page (where "I am in the hall" is)."""
+    center = ticket.center
+    link = public_link(f"/t/{ticket.token}")
+    return {
+        "body": lambda: _(
+            "%(center)s: your number is %(number)s, %(people)d ahead. In the hall, confirm "
+            "you are here: %(link)s",
+            center=center.name,
+            number=ticket.number,
+            people=people,
+            link=link,
+        ),
+        "params": {"number": ticket.number, "people": str(people), "link": link},
     }
 
 
@@ -138,6 +155,35 @@ def cancelled(appointment: Appointment) -> dict[str, Any]:
         ),
         "subject": lambda: _("Your booking at %(center)s", center=center.name),
         "params": {"code": appointment.code},
+    }
+
+
+def warned(appointment: Appointment, strikes: int, limit: int, bar_days: int) -> dict[str, Any]:
+    """Fair booking: a missed booking, before the bar (``booking.fairness``)."""
+    return _about_booking(
+        appointment,
+        lambda **facts: _(
+            "%(center)s: you missed your booking of %(day)s. After %(limit)d missed bookings "
+            "in 30 days, booking closes for %(bar_days)d days.",
+            limit=limit,
+            bar_days=bar_days,
+            **facts,
+        ),
+    ) | {"params": {"day": _when(appointment)[0], "limit": str(limit), "days": str(bar_days)}}
+
+
+def barred(appointment: Appointment, until: date) -> dict[str, Any]:
+    """Fair booking: missed bookings reached the center's limit."""
+    center = appointment.center
+    return {
+        "body": lambda: _(
+            "%(center)s: after missed bookings you cannot book here until %(until)s. "
+            "Walk-in tickets stay open.",
+            center=center.name,
+            until=format_date(until, "medium"),
+        ),
+        "subject": lambda: _("Your booking at %(center)s", center=center.name),
+        "params": {"until": until.isoformat()},
     }
 
 

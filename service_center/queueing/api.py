@@ -15,9 +15,10 @@ from ..api.schema import operation
 from ..clock import now_utc, to_local
 from ..db import committed_for_response, db
 from ..i18n import locale_code
-from . import ratings, services
+from . import ratings, remote, services
 from .formats import ticket_json
-from .schemas import Evaluation, IssueTicket, Rating, Ticket
+from .limits import remote_limit
+from .schemas import Evaluation, IssueRemoteTicket, IssueTicket, Rating, Ticket
 
 
 @bp.post("/tickets")
@@ -40,6 +41,41 @@ def issue_ticket(body: IssueTicket) -> Any:
     )
     with committed_for_response():
         return jsonify(ticket_json(ticket, now=now)), 201
+
+
+@bp.post("/centers/<code>/remote-tickets")
+@remote_limit
+@operation(
+    "Take a ticket from the phone (远程取号)",
+    description="Only where the center allows remote tickets for the item, during opening "
+    "hours, under its daily cap and its cap per phone. The ticket is called only once its "
+    "holder is in the hall (``POST /tickets/{token}/arrival`` or the kiosk's scan); at the head "
+    "of the queue before that it becomes a no-show, which the kiosk can put back once.",
+    body=IssueRemoteTicket,
+    responses={201: ("The ticket", Ticket)},
+    problems=(403, 404, 409, 429),
+)
+def issue_remote_ticket(code: str, body: IssueRemoteTicket) -> Any:
+    now = now_utc()
+    ticket = remote.issue_remote(
+        code, body.service, phone=body.phone, now=now, locale=locale_code()
+    )
+    with committed_for_response():
+        return jsonify(ticket_json(ticket, now=now)), 201
+
+
+@bp.post("/tickets/<token>/arrival")
+@operation(
+    "The holder of a remote ticket is in the hall",
+    description="Idempotent; a walk-in or booked ticket is in the hall already.",
+    responses={200: ("The ticket", Ticket)},
+    problems=(404, 409),
+)
+def confirm_arrival(token: str) -> Any:
+    now = now_utc()
+    ticket = remote.confirm_arrival(services.get_ticket_by_token(token), now=now)
+    with committed_for_response():
+        return jsonify(ticket_json(ticket, now=now))
 
 
 @bp.get("/tickets/<token>")

@@ -50,6 +50,7 @@ def complete_ticket(
         clerk_id=actor.id if actor is not None else None,
         window_id=ticket.window_id,
         is_booked=ticket.is_booked,
+        is_remote=ticket.is_remote,
         issued_dt=issued,
         first_called_dt=ticket.first_called_dt,
         started_dt=ticket.started_dt,

@@ -31,6 +31,8 @@ def ticket_json(
         "status": ticket.state.value,
         "priority": ticket.is_priority,
         "booked": ticket.is_booked,
+        "remote": ticket.is_remote,
+        "arrived": not ticket.is_away,
         "issued_at": _iso(ticket.issued_dt, tz),
         "called_at": _iso(ticket.called_dt, tz),
         "call_count": ticket.call_count,

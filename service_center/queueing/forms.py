@@ -48,6 +48,25 @@ class KioskCheckInForm(FlaskForm):
     )
 
 
+class RemoteTicketForm(FlaskForm):
+    """远程取号: the phone the ticket's messages go to."""
+
+    phone = StringField(
+        _l("Mobile number"),
+        validators=[DataRequired(_l("Enter your mobile number.")), Length(max=20)],
+        description=_l(
+            "We send your number, a message when your turn is near and when you are called. "
+            "The number is erased when your ticket closes."
+        ),
+    )
+
+
+class KioskArrivalForm(FlaskForm):
+    """The kiosk's scan of a remote ticket's QR code (the scanner types its address)."""
+
+    ticket = StringField(_l("Ticket QR code"), validators=[DataRequired(), Length(max=300)])
+
+
 class KioskRequeueForm(FlaskForm):
     number = StringField(_l("Your ticket number"), validators=[DataRequired(), Length(max=8)])
 

@@ -48,6 +48,7 @@ def issue_ticket(
     now: datetime,
     priority: bool = False,
     booked: bool = False,
+    remote: bool = False,
     appointment: Appointment | None = None,
     applicant_name: str | None = None,
     applicant_phone: str | None = None,
@@ -58,7 +59,9 @@ def issue_ticket(
     """Issue a ticket for ``item`` and put it in the queue of the windows that handle it.
 
     Walk-ins are taken only while the center is open and under its daily cap per case type;
-    a booking checked in on time (``booked``) is let in before opening too. With
+    a booking checked in on time (``booked``) is let in before opening too; a ``remote``
+    ticket (远程取号, ``remote.issue_remote``) waits like a walk-in until its holder is in
+    the hall. With
     ``notify_address`` (到号提醒: a mobile number or an e-mail address) the holder has agreed,
     now, to be told when their turn comes (kept until the ticket closes).
 
@@ -73,7 +76,7 @@ def issue_ticket(
     if item.center_id != center.id or not item.is_active:
         raise NotFound(_("This center offers no such service item."), field="service")
     if not booked and not calendar.is_open_at(center, now):
-        raise CenterClosed(_closed_message(center, now))
+        raise CenterClosed(closed_message(center, now))
     day = local_date(now, center.timezone)
     prefix = ticket_prefixes(center).get(item.case_type_id) or item.case_type.prefix
     if not booked:
@@ -91,6 +94,7 @@ def issue_ticket(
         state=TicketState.WAITING,
         is_priority=priority,
         is_booked=booked,
+        is_remote=remote,
         issued_dt=now,
         queued_dt=now,
         applicant_name=applicant_name,
@@ -104,7 +108,12 @@ def issue_ticket(
     db.session.add(ticket)
     db.session.flush()
     record_event(
-        ticket, EventKind.ISSUED, now, actor=actor, detail="booked" if booked else "", item=item
+        ticket,
+        EventKind.ISSUED,
+        now,
+        actor=actor,
+        detail="booked" if booked else "remote" if remote else "",
+        item=item,
     )
     return ticket
 
@@ -238,7 +247,7 @@ def _load_walk_in_caps(center_id: int) -> Mapping[int, int]:
     return MappingProxyType({case_type_id: cap for case_type_id, cap in rows})
 
 
-def _closed_message(center: Center, now: datetime) -> str:
+def closed_message(center: Center, now: datetime) -> str:
     status = calendar.day_status(center, local_date(now, center.timezone))
     if not status.is_open:
         reason = f" ({status.reason})" if status.reason else ""

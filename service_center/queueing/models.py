@@ -134,12 +134,17 @@ ALLOWED: dict[str, tuple[TicketState, ...]] = {
     "complete": (TicketState.SERVING,),
     "cancel": (TicketState.WAITING,),
     "requeue": (TicketState.NO_SHOW,),
+    # a remote ticket whose holder has not said they are in the hall, at its call
+    "not_arrived": (TicketState.WAITING,),
     # the end of the day: a ticket served right now stays with its clerk until the day is over
     "close_unserved": (TicketState.WAITING, TicketState.CALLED, TicketState.SERVING),
 }
 
-#: the moves staff make at a window (the rest the system makes: the end of the day)
-STAFF_ACTIONS = tuple(action for action in ALLOWED if action != "close_unserved")
+#: the moves staff make at a window (the rest the system makes: the end of the day, a remote
+#: holder not in the hall when called)
+STAFF_ACTIONS = tuple(
+    action for action in ALLOWED if action not in ("close_unserved", "not_arrived")
+)
 
 STATE_LABELS = {
     TicketState.WAITING: _l("waiting"),
@@ -160,6 +165,7 @@ ACTION_LABELS = {
     "cancel": _l("cancelled"),
     "requeue": _l("put back in the queue"),
     "close_unserved": _l("closed unserved"),
+    "not_arrived": _l("marked not arrived"),
 }
 
 
@@ -295,6 +301,25 @@ class Ticket(db.Model):
         self.state = TicketState.NO_SHOW
         self.finished_dt = now
 
+    def mark_not_arrived(self, window_id: int, now: datetime) -> None:
+        """A remote ticket reached the head of ``window_id``'s queue before its holder said
+        they were in the hall: a no-show at once (the requeue rule applies), never a call."""
+        self.require("not_arrived")
+        self.state = TicketState.NO_SHOW
+        self.window_id = window_id
+        self.transfer_window_id = None
+        self.finished_dt = now
+
+    def mark_arrived(self, now: datetime) -> None:
+        """The holder of a remote ticket is in the hall (kept from the first time)."""
+        if self.arrived_dt is None:
+            self.arrived_dt = now
+
+    @property
+    def is_away(self) -> bool:
+        """A remote ticket whose holder has not yet said they are in the hall."""
+        return self.is_remote and self.arrived_dt is None
+
     def mark_transferred(
         self, now: datetime, *, window_id: int | None, item: ServiceItem | None
     ) -> None:
@@ -325,6 +350,8 @@ class Ticket(db.Model):
         self.state = TicketState.WAITING
         self.is_requeued = True
         self.notify_near_told = False
+        if self.is_remote:  # put back at the kiosk or a desk: the holder is in the hall
+            self.mark_arrived(now)
         self.queued_dt = now
         self.window_id = None
         self.finished_dt = None

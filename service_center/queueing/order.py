@@ -125,6 +125,9 @@ def current_ticket(window: Window) -> Ticket | None:
 def call_next_ticket(window: Window, *, now: datetime, actor: User | None = None) -> Ticket:
     """Call the next ticket to ``window``; exactly once, whatever runs in parallel.
 
+    A remote ticket at the head whose holder has not said they are in the hall ends a
+    no-show instead (``Ticket.mark_not_arrived``), and the next one is called.
+
     :raises WindowNotOpen: when the window is paused or closed.
     :raises WindowBusy: when the window still holds a called or serving ticket.
     :raises QueueEmpty: when nobody waits for this window.
@@ -134,9 +137,18 @@ def call_next_ticket(window: Window, *, now: datetime, actor: User | None = None
         raise WindowNotOpen()
     if current_ticket(window) is not None:
         raise WindowBusy()
-    ticket = db.session.scalar(_next_for(window.is_comprehensive), _queue_params(window, now))
-    if ticket is None:
-        raise QueueEmpty()
+    params = _queue_params(window, now)
+    while True:
+        ticket = db.session.scalar(_next_for(window.is_comprehensive), params)
+        if ticket is None:
+            raise QueueEmpty()
+        if not ticket.is_away:
+            break
+        # 远程取号: a remote holder not in the hall is a no-show at once (the requeue rule
+        # applies); the window calls whoever is next
+        ticket.mark_not_arrived(window.id, now)
+        record_event(ticket, EventKind.NO_SHOW, now, window=window, detail="not arrived")
+        db.session.flush()
     ticket.mark_called(window.id, now)
     record_event(ticket, EventKind.CALLED, now, window=window, actor=actor)
     db.session.flush()

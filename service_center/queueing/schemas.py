@@ -28,6 +28,11 @@ class Ticket(Output):
     status: TicketStatus
     priority: bool
     booked: bool
+    remote: bool = Field(description="远程取号: taken from the phone")
+    arrived: bool = Field(
+        description="in the hall (always for a walk-in or booking; a remote ticket once the "
+        "kiosk scanned it or its holder said so): only then can it be called"
+    )
     issued_at: datetime
     called_at: datetime | None
     call_count: int
@@ -58,6 +63,18 @@ class IssueTicket(Input):
         ]
         | None
     ) = None
+
+
+class IssueRemoteTicket(Input):
+    service: Annotated[DbId, Says(missing=_l("Choose a service item."))]
+    phone: Annotated[
+        Text(20),
+        Field(
+            description="the holder's mainland mobile number: the ticket's messages go there "
+            '("N ahead", "called to window K"); kept until the ticket closes'
+        ),
+        Says(missing=_l("Enter your mobile number.")),
+    ]
 
 
 class Rating(Input):

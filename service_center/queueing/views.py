@@ -16,15 +16,18 @@ from ..clock import now_utc
 from ..db import db
 from ..errors import DomainError, NotFound
 from ..i18n import locale_code
-from . import cli, ratings, services
+from . import cli, ratings, remote, services
 from .forms import (
     ActionForm,
+    KioskArrivalForm,
     KioskCheckInForm,
     KioskRequeueForm,
     KioskTicketForm,
     NotifyForm,
+    RemoteTicketForm,
     TicketRatingForm,
 )
+from .limits import remote_limit
 from .qr import qr_svg
 
 bp = Blueprint("queueing", __name__)
@@ -65,6 +68,7 @@ def kiosk(code: str) -> str:
         items=items,
         form=KioskTicketForm(),
         check_in_form=KioskCheckInForm(),
+        arrival_form=KioskArrivalForm(formdata=None),
         open_now=calendar.is_open_at(center, now),
         priority_allowed=_priority_allowed(center),
         walk_in=walk_in,
@@ -243,6 +247,119 @@ def requeue_missed(code: str) -> Any:
         "success",
     )
     return redirect(url_for("queueing.kiosk", code=code))
+
+
+@bp.post("/kiosk/<code>/arrivals")
+def kiosk_arrival(code: str) -> Any:
+    """The kiosk scanned a ticket taken from the phone: its holder is in the hall. A remote
+    ticket whose turn came before is put back (once, under the requeue rule)."""
+    center = _center_or_404(code)
+    form = KioskArrivalForm()
+    back = redirect(url_for("queueing.kiosk", code=code, _anchor="arrival"))
+    if not form.validate_on_submit():
+        flash(_("Scan the QR code on your phone's ticket page."), "error")
+        return back
+    now = now_utc()
+    try:
+        ticket = services.get_ticket_by_token(remote.token_of_scan(form.ticket.data))
+        if ticket.center_id != center.id:
+            raise NotFound(_("This ticket is for another service center."))
+        if ticket.is_remote and ticket.can("requeue"):
+            ticket = services.requeue_ticket(ticket, now=now)
+        else:
+            ticket = remote.confirm_arrival(ticket, now=now)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return back
+    db.session.commit()
+    flash(
+        _(
+            "Ticket %(number)s: welcome, you are in the queue with %(ahead)d ahead of you. "
+            "Please listen for your number.",
+            number=ticket.number,
+            ahead=services.queue_position(ticket, now=now).ahead,
+        ),
+        "success",
+    )
+    return redirect(url_for("queueing.kiosk", code=code))
+
+
+@bp.post("/t/<token>/arrived")
+def ticket_arrived(token: str) -> Any:
+    """ "I have arrived": the holder of a remote ticket says, on its page, they are in the hall."""
+    ticket = _ticket_or_404(token)
+    if ActionForm().validate_on_submit():
+        try:
+            remote.confirm_arrival(ticket, now=now_utc())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Thank you: you will be called when it is your turn."), "success")
+    return redirect(url_for("queueing.ticket_page", token=token))
+
+
+# -- 远程取号: a ticket from the phone -------------------------------------------------------
+
+
+@bp.get("/remote/<code>")
+def remote_items(code: str) -> str:
+    """The items a resident may take a ticket for from the phone (search as at the kiosk)."""
+    center = _center_or_404(code)
+    query = request.args.get("q", "").strip()[: catalogue.MAX_QUERY_LENGTH]
+    items = []
+    if center.remote_tickets:
+        items = [i for i in catalogue.search_services(center, query) if i.remote_allowed]
+    return render_template(
+        "queueing/remote_items.html",
+        center=center,
+        query=query,
+        groups=catalogue.group_by_case_type(items),
+        count=len(items),
+        open_now=remote.remote_open(center, now_utc()),
+    )
+
+
+@bp.route("/remote/<code>/<int:service_id>", methods=["GET", "POST"])
+@remote_limit
+def remote_take(code: str, service_id: int) -> Any:
+    """Take a ticket for one item from the phone: the number its messages go to."""
+    center = _center_or_404(code)
+    if service_id > MAX_ID:  # a larger id is simply not an item
+        abort(404)
+    try:
+        item = catalogue.get_service(center, service_id)
+    except NotFound:
+        abort(404)
+    form = RemoteTicketForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            ticket = remote.issue_remote(
+                code, item.id, phone=form.phone.data, now=now_utc(), locale=locale_code()
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.field == "phone":
+                form.phone.errors = [*form.phone.errors, str(exc)]
+            else:
+                flash(str(exc), "error")
+            status = 422
+        else:
+            db.session.commit()
+            return redirect(url_for("queueing.ticket_page", token=ticket.token))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "queueing/remote_take.html",
+        center=center,
+        item=item,
+        form=form,
+        open_now=remote.remote_open(center, now_utc()),
+        offered=center.remote_tickets and item.remote_allowed,
+    ), status
 
 
 @bp.get("/t/<token>/qr.svg")

@@ -42,12 +42,14 @@ def figures_json(f: Figures) -> dict[str, Any]:
         "tickets_issued": f.tickets_issued,
         "tickets_walk_in": f.tickets_walk_in,
         "tickets_booked": f.tickets_booked,
+        "tickets_remote": f.tickets_remote,
         "no_shows": f.no_shows,
         "unserved": f.unserved,
         "tickets": {
             t.case_type.code: {
                 "issued": t.tickets_issued,
                 "booked": t.tickets_booked,
+                "remote": t.tickets_remote,
                 "no_shows": t.no_shows,
                 "unserved": t.unserved,
             }

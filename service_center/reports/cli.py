@@ -69,7 +69,9 @@ def figures_lines(f: Figures, title: str) -> list[str]:
         + _("of which walk-in")
         + f" {f.tickets_walk_in}, "
         + _("of which booked")
-        + f" {f.tickets_booked}) · "
+        + f" {f.tickets_booked}, "
+        + _("of which from the phone")
+        + f" {f.tickets_remote}) · "
         + _("No-shows (过号)")
         + f" {f.no_shows} · "
         + _("Unserved at closing")

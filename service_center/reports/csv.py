@@ -115,6 +115,7 @@ def days_csv(rows: list[DayTypeRow]) -> Iterator[str]:
         _("Booked tickets"),
         _("No-shows"),
         _("Unserved at closing"),
+        _("Tickets from the phone"),
         _("Mean waiting time (s)"),
         _("Mean service time (s)"),
     ]
@@ -132,6 +133,7 @@ def days_csv(rows: list[DayTypeRow]) -> Iterator[str]:
                 r.tickets_booked,
                 r.no_shows,
                 r.unserved,
+                r.tickets_remote,
                 _blank(r.wait.mean),
                 _blank(r.service.mean),
             ]

@@ -65,6 +65,7 @@ class CaseTypeFigures:
     outcomes: dict[Outcome, int] = field(default_factory=dict)
     tickets_issued: int = 0
     tickets_booked: int = 0
+    tickets_remote: int = 0  #: taken from the phone (远程取号)
     no_shows: int = 0
     unserved: int = 0  #: still waiting or called when the center closed
 
@@ -150,8 +151,12 @@ class Figures:
         return sum(t.tickets_booked for t in self.case_types)
 
     @property
+    def tickets_remote(self) -> int:
+        return sum(t.tickets_remote for t in self.case_types)
+
+    @property
     def tickets_walk_in(self) -> int:
-        return self.tickets_issued - self.tickets_booked
+        return self.tickets_issued - self.tickets_booked - self.tickets_remote
 
     @property
     def no_shows(self) -> int:

@@ -74,6 +74,7 @@ class ReportSatisfaction(Output):
 class ReportTickets(Output):
     issued: int
     booked: int
+    remote: int = Field(description="taken from the phone (远程取号)")
     no_shows: int
     unserved: int = Field(description="still waiting or called when the center closed")
 
@@ -116,6 +117,7 @@ class ReportFigures(Output):
     tickets_issued: int
     tickets_walk_in: int
     tickets_booked: int
+    tickets_remote: int = Field(description="taken from the phone (远程取号)")
     no_shows: int
     unserved: int = Field(description="tickets still waiting or called when the center closed")
     tickets: dict[str, ReportTickets] = Field(description="tickets per case type code")

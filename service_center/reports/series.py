@@ -123,6 +123,7 @@ class DayTypeRow:
     tickets_booked: int
     no_shows: int
     unserved: int
+    tickets_remote: int = 0
 
 
 def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
@@ -152,13 +153,14 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
         sums[1] += w_n
         sums[2] += int(s_sum)
         sums[3] += s_n
-    tickets: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for center_id, day, type_id, is_booked, state, n in db.session.execute(
+    tickets: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for center_id, day, type_id, is_booked, is_remote, state, n in db.session.execute(
         select(
             Ticket.center_id,
             Ticket.service_date,
             Ticket.case_type_id,
             Ticket.is_booked,
+            Ticket.is_remote,
             Ticket.state,
             func.count(),
         )
@@ -168,6 +170,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
             Ticket.service_date,
             Ticket.case_type_id,
             Ticket.is_booked,
+            Ticket.is_remote,
             Ticket.state,
         )
     ):
@@ -176,6 +179,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
         counts[1] += n if is_booked else 0
         counts[2] += n if state is TicketState.NO_SHOW else 0
         counts[3] += n if state is TicketState.UNSERVED else 0
+        counts[4] += n if is_remote and not is_booked else 0
     centers = {c.id: c for c in scope.centers}
     types = {t.id: t for t in list_case_types()}
     keys = sorted(
@@ -184,7 +188,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
     rows = []
     for key in keys:
         sums = waits.get(key, [0, 0, 0, 0])
-        issued, booked, no_shows, unserved = tickets.get(key, [0, 0, 0, 0])
+        issued, booked, no_shows, unserved, remote = tickets.get(key, [0, 0, 0, 0, 0])
         rows.append(
             DayTypeRow(
                 center=centers[key[0]],
@@ -196,6 +200,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
                 service=Durations(sums[3], sums[2]),
                 tickets_issued=issued,
                 tickets_booked=booked,
+                tickets_remote=remote,
                 no_shows=no_shows,
                 unserved=unserved,
             )

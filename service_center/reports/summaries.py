@@ -56,7 +56,7 @@ from .tally import StaleSummary, Tally, Times, tally_days
 log = logging.getLogger(__name__)
 
 #: the layout of ``ReportDay.figures``; a summary of another layout is computed again
-FORMAT = 3
+FORMAT = 4
 #: a day counts as closed this long after the center's local midnight
 GRACE = timedelta(minutes=10)
 _OUTCOMES = {o.value: o for o in Outcome}
@@ -283,9 +283,10 @@ def _add_stored(total: Tally, data: dict[str, Any]) -> None:
     items = total.items
     for item_id, n in data["itm"]:
         items[item_id] += n
-    for type_id, issued, booked, no_shows, unserved in data["tk"]:
+    for type_id, issued, booked, no_shows, unserved, remote in data["tk"]:
         total.issued[type_id] += issued
         total.booked[type_id] += booked
+        total.remote[type_id] += remote
         total.no_shows[type_id] += no_shows
         total.unserved[type_id] += unserved
     for window_id, n in data["wns"]:
@@ -316,7 +317,7 @@ def _as_json(tally: Tally) -> str:
     def minutes(times: Times) -> list[Any]:
         return [times.count, times.total, sorted(times.minutes.items())]
 
-    types = set(tally.issued) | set(tally.booked) | set(tally.no_shows) | set(tally.unserved)
+    types = set(tally.issued) | set(tally.no_shows) | set(tally.unserved)
     data = {
         "v": FORMAT,
         "o": [
@@ -328,7 +329,14 @@ def _as_json(tally: Tally) -> str:
         "clk": tallies(tally.clerks),
         "itm": sorted(tally.items.items()),
         "tk": [
-            [t, tally.issued[t], tally.booked[t], tally.no_shows[t], tally.unserved[t]]
+            [
+                t,
+                tally.issued[t],
+                tally.booked[t],
+                tally.no_shows[t],
+                tally.unserved[t],
+                tally.remote[t],
+            ]
             for t in sorted(types)
         ],
         "wns": list(tally.window_no_shows.items()),

@@ -129,6 +129,7 @@ class Tally:
         self.items: Counter[int] = Counter()
         self.issued: Counter[int] = Counter()
         self.booked: Counter[int] = Counter()
+        self.remote: Counter[int] = Counter()  #: taken from the phone (远程取号)
         self.no_shows: Counter[int] = Counter()
         #: tickets the day closed on before they were served (``queueing.closing``)
         self.unserved: Counter[int] = Counter()
@@ -160,11 +161,19 @@ class Tally:
         self.items[item_id] += n
 
     def add_tickets(
-        self, type_id: int, is_booked: bool, state: TicketState, window_id: int | None, n: int
+        self,
+        type_id: int,
+        is_booked: bool,
+        is_remote: bool,
+        state: TicketState,
+        window_id: int | None,
+        n: int,
     ) -> None:
         self.issued[type_id] += n
         if is_booked:
             self.booked[type_id] += n
+        elif is_remote:
+            self.remote[type_id] += n
         if state is TicketState.NO_SHOW:
             self.no_shows[type_id] += n
             self.window_no_shows[window_id] += n
@@ -188,6 +197,7 @@ class Tally:
         self.items.update(other.items)
         self.issued.update(other.issued)
         self.booked.update(other.booked)
+        self.remote.update(other.remote)
         self.no_shows.update(other.no_shows)
         self.unserved.update(other.unserved)
         self.window_no_shows.update(other.window_no_shows)
@@ -227,6 +237,7 @@ class Tally:
                 else {o: 0 for o in Outcome},
                 tickets_issued=self.issued[t.id],
                 tickets_booked=self.booked[t.id],
+                tickets_remote=self.remote[t.id],
                 no_shows=self.no_shows[t.id],
                 unserved=self.unserved[t.id],
             )

@@ -26,6 +26,7 @@ from service_center.catalogue.holidays import national_day
 from service_center.db import db
 from service_center.demo.seed import seed_demo
 from tests.conftest import base_config
+from tests.fixtures.notifications import webhook_config
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -205,3 +206,16 @@ def add_center(code: str, case_type: str, *, closes: time = time(18)) -> tuple[A
     db.session.add_all([center, item])
     db.session.commit()
     return center, item
+
+
+@pytest.fixture
+def notifying(live_server: LiveServer, gateway: Any) -> Iterator[Any]:
+    """The live server delivers SMS to the fake gateway for this test, with links to itself."""
+    app = live_server.app
+    saved = dict(app.config)
+    app.config.update(webhook_config(gateway), PUBLIC_URL=live_server.url)
+    app.extensions.pop("notify_channels", None)
+    yield gateway
+    app.config.clear()
+    app.config.update(saved)
+    app.extensions.pop("notify_channels", None)

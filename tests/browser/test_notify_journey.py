@@ -15,22 +15,8 @@ from service_center.queueing import services
 from service_center.queueing.models import Outcome
 from service_center.windows.models import Window, WindowState
 from tests.browser.conftest import add_center
-from tests.fixtures.notifications import webhook_config
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def notifying(live_server, gateway):
-    """The live server delivers SMS to the fake gateway for this test."""
-    app = live_server.app
-    saved = dict(app.config)
-    app.config.update(webhook_config(gateway))
-    app.extensions.pop("notify_channels", None)
-    yield gateway
-    app.config.clear()
-    app.config.update(saved)
-    app.extensions.pop("notify_channels", None)
 
 
 def test_opt_in_at_the_kiosk_then_ahead_and_called_in_order(

@@ -23,6 +23,7 @@ TRUTH = {
     Do.MANAGE_ADMINS: (True, False, False, False),
     Do.MANAGE_DEVICES: (True, True, False, False),
     Do.VIEW_AUDIT: (True, True, False, False),
+    Do.LIFT_BOOKING_BARS: (True, True, False, False),
 }
 
 
@@ -95,6 +96,7 @@ PAGES = [
     ("/admin/centers/testtown/staff", (200, 200, 403, 403)),
     ("/admin/centers/testtown/staff/new", (200, 200, 403, 403)),
     ("/admin/centers/testtown/devices", (200, 200, 403, 403)),
+    ("/admin/centers/testtown/booking-bars", (200, 200, 403, 403)),
     ("/admin/audit", (200, 200, 200, 403)),
     ("/admin/departments", (200, 403, 403, 403)),
     ("/admin/notices", (200, 403, 403, 403)),

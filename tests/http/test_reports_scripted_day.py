@@ -155,7 +155,13 @@ def test_daily_api_gives_the_same_figures(client, login_as, at_the_end):
     assert data["outcomes_total"] == {"completed": 7, "documents_missing": 2, "not_accepted": 1}
     assert (data["tickets_issued"], data["tickets_walk_in"], data["tickets_booked"]) == (14, 13, 1)
     assert data["no_shows"] == 1
-    assert data["tickets"]["business"] == {"issued": 6, "booked": 0, "no_shows": 0, "unserved": 0}
+    assert data["tickets"]["business"] == {
+        "issued": 6,
+        "booked": 0,
+        "remote": 0,
+        "no_shows": 0,
+        "unserved": 0,
+    }
     assert data["unserved"] == 0
     assert data["wait_seconds"] == {"count": 10, "mean": 1308.0, "p90": 1260}
     assert data["service_seconds"] == {"count": 10, "mean": 564.5, "p90": 900}
@@ -269,7 +275,10 @@ def test_cli_prints_the_same_daily_totals(runner, at_the_end):
     out = result.output
     assert "Testtown Convenience Service Center (testtown) · 2026-11-27" in out
     assert "business 3, investment 2, livelihood 5 · All case types 10" in out
-    assert "Tickets issued 14 (of which walk-in 13, of which booked 1) · No-shows (过号) 1" in out
+    assert (
+        "Tickets issued 14 (of which walk-in 13, of which booked 1, of which from the phone 0)"
+        " · No-shows (过号) 1"
+    ) in out
     assert (
         "mean 21 min 48 s (1308.0 s), 90th percentile 21 min 00 s (1260 s), 10 cases measured"
         in out

@@ -127,10 +127,11 @@ def test_waiting_counts_per_case_type_of_this_center_only(world, open_windows, i
     issue(world.items.other_licence)
     call(world.windows.mixed, clock)  # takes the first business ticket
 
-    waiting = services.waiting_counts(world.center)
+    waiting, remote = services.waiting_counts(world.center)
 
     types = world.case_types
     assert waiting == {types["business"].id: 1, types["investment"].id: 1}
+    assert remote == 0
 
 
 @pytest.mark.parametrize(

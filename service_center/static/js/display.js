@@ -143,7 +143,7 @@
       return li;
     }));
 
-    replaceChildren($("waiting"), data.case_types.map(function (ct) {
+    var waiting = data.case_types.map(function (ct) {
       var li = el("li");
       li.setAttribute("data-case-type", ct.code);
       var name = el("span", "waiting-name");
@@ -151,7 +151,17 @@
       li.appendChild(name);
       li.appendChild(el("b", "waiting-count", String(ct.waiting)));
       return li;
-    }));
+    });
+    if (data.waiting_remote) {
+      var remote = el("li", "waiting-remote");
+      remote.setAttribute("data-channel", "remote");
+      var label = el("span", "waiting-name");
+      label.appendChild(pair(labels.remote));
+      remote.appendChild(label);
+      remote.appendChild(el("b", "waiting-count", String(data.waiting_remote)));
+      waiting.push(remote);
+    }
+    replaceChildren($("waiting"), waiting);
   }
 
   function findWindow(data) {

@@ -14,7 +14,10 @@
     state = t.status;
     card.dataset.state = state;
     card.className = "ticket-card state-" + state;
-    statusText.textContent = statusText.dataset[state] || state;
+    statusText.textContent = (state === "no_show" && t.remote && !t.arrived
+      ? statusText.dataset.notArrived : statusText.dataset[state]) || state;
+    var arrival = $("arrival");
+    if (arrival) { arrival.hidden = state !== "waiting"; }
     var called = state === "called" || state === "serving";
     $("called").hidden = !called;
     $("waiting").hidden = state !== "waiting";
