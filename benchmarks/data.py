@@ -235,8 +235,11 @@ def app_now(prepared: Prepared) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=prepared.clock_offset)
 
 
-def issue_tickets(database: Database, prepared: Prepared, per_case_type: dict[str, int]) -> int:
-    """Issue waiting tickets through the queue engine (as the kiosk would), by case type."""
+def issue_tickets(
+    database: Database, prepared: Prepared, per_case_type: dict[str, int], *, notify: bool = False
+) -> int:
+    """Issue waiting tickets through the queue engine (as the kiosk would), by case type;
+    with ``notify``, each holder opted in to 到号提醒 with a phone of their own."""
     from service_center.catalogue.models import Center, ServiceItem
     from service_center.db import db
     from service_center.queueing import services
@@ -247,7 +250,12 @@ def issue_tickets(database: Database, prepared: Prepared, per_case_type: dict[st
         for code, count in per_case_type.items():
             items = [db.session.get(ServiceItem, i) for i in prepared.items.get(code, [])]
             for n in range(count):
-                services.issue_ticket(center, items[n % len(items)], now=app_now(prepared))
+                services.issue_ticket(
+                    center,
+                    items[n % len(items)],
+                    now=app_now(prepared),
+                    notify_address=f"137{issued:08d}" if notify else None,
+                )
                 issued += 1
                 if issued % 500 == 0:
                     db.session.commit()
@@ -349,9 +357,16 @@ def write_lines(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def ticket_bodies(prepared: Prepared) -> list[str]:
+def ticket_bodies(prepared: Prepared, *, notify: bool = False) -> list[str]:
+    """One request body a line; with ``notify``, each opted in with a phone of its own
+    (every holder asks for "N ahead" and "called": the outbox's worst case)."""
     ids = [i for code in sorted(prepared.items) for i in prepared.items[code]]
-    return [json.dumps({"center": CENTER, "service": i}) for i in ids]
+    if not notify:
+        return [json.dumps({"center": CENTER, "service": i}) for i in ids]
+    return [
+        json.dumps({"center": CENTER, "service": ids[n % len(ids)], "notify": f"138{n:08d}"})
+        for n in range(max(len(ids), 5_000))
+    ]
 
 
 def last_working_days(database: Database, count: int) -> list[date]:

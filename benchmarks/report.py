@@ -77,6 +77,9 @@ SEED_CASES_PER_S = 1_000_000 / 60
 #: below this many cases a seeding run is mostly start-up: too few to judge the rate by
 SEED_JUDGED_FROM = 100_000
 WORKER_RSS_MB = 120.0
+#: with notifications on (a channel, every holder opted in), issue and call-next keep this
+#: share of their req/s with them off, in runs paired at the same connections
+NOTIFY_KEEPS = 0.9
 
 
 def _verdict(ok: bool | None) -> str:
@@ -129,6 +132,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 top["p99_ms"] < limit,
                 note,
             )
+        _notify_targets(runs, database, add)
         _report_targets(section, database, add)
         rss = section.get("memory_kb", {}).get("app")
         if rss:
@@ -139,6 +143,29 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 rss / MB < WORKER_RSS_MB,
             )
     return lines
+
+
+def _notify_targets(runs: list[dict[str, Any]], database: str, add) -> None:  # noqa: ANN001
+    for journey in ("tickets", "call-next"):
+        by_conns: dict[int, dict[str, list[float]]] = {}
+        for r in runs:
+            for mode in ("on", "off"):
+                if r["journey"] == f"{journey}-notify-{mode}":
+                    by_conns.setdefault(r["connections"], {}).setdefault(mode, []).append(r["rps"])
+        shares = {
+            conns: (sum(m["on"]) / len(m["on"])) / (sum(m["off"]) / len(m["off"]))
+            for conns, m in sorted(by_conns.items())
+            if m.get("on") and m.get("off") and sum(m["off"])
+        }
+        if not shares:
+            continue
+        add(
+            f"{journey}: notifications on keep ≥ {NOTIFY_KEEPS:.0%} of req/s off",
+            database,
+            ", ".join(f"{share:.2f}× @{conns}" for conns, share in shares.items()),
+            min(shares.values()) >= NOTIFY_KEEPS,
+            "mean of two paired runs each, in the order off, on, on, off",
+        )
 
 
 def _baseline_name(journey: str) -> str:

@@ -20,7 +20,16 @@ from . import checks, data, procs, report, wrk
 from .baselines import bare_write
 from .data import CENTER, Database, Prepared
 
-JOURNEYS = ("tickets", "booking", "call-next", "display", "ticket-page", "search", "reports")
+JOURNEYS = (
+    "tickets",
+    "booking",
+    "call-next",
+    "display",
+    "ticket-page",
+    "search",
+    "notify",
+    "reports",
+)
 RESULTS = Path(__file__).with_name("results")
 #: the daily report is measured over the last DAILY_DAYS working days, the range over RANGE_DAYS
 DAILY_DAYS = 60
@@ -35,6 +44,18 @@ LABELS = {
     "ticket-page": "Ticket page /t/<token>",
     "search": "Catalogue search API ?q=yyzz",
     "search-page": "Catalogue search page ?q=yyzz",
+    "tickets-notify-off": "Issue a ticket, notifications off (paired run)",
+    "tickets-notify-on": "Issue a ticket, notifications on, every holder opted in",
+    "call-next-notify-off": "Call next → start → complete, notifications off (paired run)",
+    "call-next-notify-on": "Call next → start → complete, notifications on, every holder opted in",
+}
+#: notifications on: an SMS channel (the webhook; no worker runs, so nothing is delivered:
+#: what is measured is the outbox's cost inside the queue's requests) and no rate limit
+NOTIFY_ENV = {
+    "SERVICE_CENTER_NOTIFY_SMS": "webhook",
+    "SERVICE_CENTER_NOTIFY_SMS_WEBHOOK_URL": "http://127.0.0.1:9/sms",
+    "SERVICE_CENTER_NOTIFY_PER_ADDRESS_HOURLY": "1000000000",
+    "SERVICE_CENTER_NOTIFY_PER_CENTER_HOURLY": "1000000000",
 }
 
 
@@ -133,13 +154,19 @@ class Bench:
     # --- servers ------------------------------------------------------------------------
 
     def start_server(
-        self, app: str, label: str, database: Database | None, offset: float | None = None
+        self,
+        app: str,
+        label: str,
+        database: Database | None,
+        offset: float | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> procs.Server:
         env = (
             data.server_env(database, self.instance, offset)
             if database
             else data.server_env(Database("sqlite", "sqlite://"), self.instance, None)
         )
+        env.update(extra_env or {})
         server = procs.start_gunicorn(
             app,
             label=label,
@@ -244,6 +271,7 @@ class Bench:
             "service_center:create_app()", "app", database, prepared.clock_offset
         )
         self.auth = f"Authorization: Bearer {prepared.token}"
+        self.prepared = prepared
         try:
             paths = self.api_paths(server)
             self.warm_up(server, prepared, paths)
@@ -399,23 +427,35 @@ class Bench:
     def journey_tickets(
         self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
     ) -> None:
-        bodies = data.write_lines(self.tmp / "ticket_bodies.txt", data.ticket_bodies(prepared))
         for conns in self.o.connections:
-            before = checks.counts(database)
-            waiting = sum(data.waiting_by_case_type(database).values())
-            m = wrk.run(
-                self.load(server, "/api/v1/tickets", "post.lua", conns, args=(str(bodies),))
-            )
-            self.record(
-                database,
-                "tickets",
-                m,
-                expected=(201,),
-                baseline="bare_insert",
-                before=before,
-                acknowledged={"tickets": m.count(201)},
-                note=f"{waiting:,} waiting at the start, {waiting + m.count(201):,} at the end",
-            )
+            self.tickets_run(database, prepared, server, conns)
+
+    def tickets_run(
+        self,
+        database: Database,
+        prepared: Prepared,
+        server: procs.Server,
+        conns: int,
+        *,
+        journey: str = "tickets",
+        notify: bool = False,
+    ) -> dict[str, Any]:
+        bodies = data.write_lines(
+            self.tmp / f"ticket_bodies_{notify}.txt", data.ticket_bodies(prepared, notify=notify)
+        )
+        before = checks.counts(database)
+        waiting = sum(data.waiting_by_case_type(database).values())
+        m = wrk.run(self.load(server, "/api/v1/tickets", "post.lua", conns, args=(str(bodies),)))
+        return self.record(
+            database,
+            journey,
+            m,
+            expected=(201,),
+            baseline="bare_insert",
+            before=before,
+            acknowledged={"tickets": m.count(201)},
+            note=f"{waiting:,} waiting at the start, {waiting + m.count(201):,} at the end",
+        )
 
     def journey_booking(
         self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
@@ -493,35 +533,96 @@ class Bench:
         self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
     ) -> None:
         for conns in self.o.connections:
-            windows = prepared.windows[:conns]
-            window_file = data.write_lines(
-                self.tmp / f"windows_{conns}.txt", [str(w) for w in windows]
-            )
+            rate = self.call_next_rate(database, prepared, server, conns)
+            self.call_next_run(database, prepared, server, conns, rate)
 
-            def clerks(seconds: float, conns: int = conns, window_file: Path = window_file):
-                return self.load(
-                    server,
-                    "/",
-                    "call_next.lua",
-                    conns,
-                    args=(str(window_file),),
-                    headers=(self.auth,),
-                    threads=conns,
-                    duration=seconds,
-                )
+    def clerks(self, server: procs.Server, conns: int, seconds: float) -> wrk.Load:
+        """One clerk per connection, each at a window of their own."""
+        window_file = data.write_lines(
+            self.tmp / f"windows_{conns}.txt", [str(w) for w in self.prepared.windows[:conns]]
+        )
+        return self.load(
+            server,
+            "/",
+            "call_next.lua",
+            conns,
+            args=(str(window_file),),
+            headers=(self.auth,),
+            threads=conns,
+            duration=seconds,
+        )
 
-            # no clerk calls faster than the bare call-next: a queue for that is the upper
-            # bound; in a full run a short calibration sizes it to what the app really calls
-            rate = max(self.section["baselines"]["bare_call_next"][conns]["rps"], 300) / 3
-            if not self.o.quick:
-                self.prepare_queue(database, prepared, windows, rate, 2)
-                calibration = wrk.run(clerks(2))
-                rate = calibration.counters.get("calls", 0) / calibration.duration_s * 1.5
-            self.prepare_queue(database, prepared, windows, rate, self.o.duration)
-            before = checks.counts(database)
-            self.waiting = sum(data.waiting_by_case_type(database).values())
-            m = wrk.run(clerks(self.o.duration))
-            self.record_call_next(database, m, before)
+    def call_next_rate(
+        self, database: Database, prepared: Prepared, server: procs.Server, conns: int
+    ) -> float:
+        """Tickets a second the clerks will call: no clerk calls faster than the bare call-next
+        (a queue for that is the upper bound); a full run calibrates it for 2 seconds."""
+        rate = max(self.section["baselines"]["bare_call_next"][conns]["rps"], 300) / 3
+        if not self.o.quick:
+            self.prepare_queue(database, prepared, prepared.windows[:conns], rate, 2)
+            calibration = wrk.run(self.clerks(server, conns, 2))
+            rate = calibration.counters.get("calls", 0) / calibration.duration_s * 1.5
+        return rate
+
+    def call_next_run(
+        self,
+        database: Database,
+        prepared: Prepared,
+        server: procs.Server,
+        conns: int,
+        rate: float,
+        *,
+        journey: str = "call-next",
+        notify: bool = False,
+    ) -> dict[str, Any]:
+        windows = prepared.windows[:conns]
+        self.prepare_queue(database, prepared, windows, rate, self.o.duration, notify=notify)
+        before = checks.counts(database)
+        self.waiting = sum(data.waiting_by_case_type(database).values())
+        m = wrk.run(self.clerks(server, conns, self.o.duration))
+        return self.record_call_next(database, m, before, journey=journey)
+
+    def journey_notify(
+        self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
+    ) -> None:
+        """Issue and call-next once more, notifications off (the app's server) and on (a
+        second server with a channel, every holder opted in), in the order off, on, on, off
+        at each connection count, so the machine's drift falls on both alike."""
+        on = self.start_server(
+            "service_center:create_app()",
+            "app, notifications on",
+            database,
+            prepared.clock_offset,
+            extra_env=NOTIFY_ENV,
+        )
+        servers = {False: server, True: on}
+        order = (False, True, True, False)
+        try:
+            self.warm_up(on, prepared, paths)
+            for conns in self.o.connections:
+                for notify in order:
+                    self.tickets_run(
+                        database,
+                        prepared,
+                        servers[notify],
+                        conns,
+                        journey=f"tickets-notify-{'on' if notify else 'off'}",
+                        notify=notify,
+                    )
+            for conns in self.o.connections:
+                rate = self.call_next_rate(database, prepared, server, conns)
+                for notify in order:
+                    self.call_next_run(
+                        database,
+                        prepared,
+                        servers[notify],
+                        conns,
+                        rate,
+                        journey=f"call-next-notify-{'on' if notify else 'off'}",
+                        notify=notify,
+                    )
+        finally:
+            self.stop_server(on, "app, notifications on")
 
     def prepare_queue(
         self,
@@ -530,6 +631,8 @@ class Bench:
         windows: list[int],
         per_second: float,
         seconds: float,
+        *,
+        notify: bool = False,
     ) -> None:
         """Settle the windows and queue what ``per_second`` calls for ``seconds`` need, by
         the windows' skills (the queue of a busy hall, not what earlier journeys left)."""
@@ -544,10 +647,15 @@ class Bench:
             for code in prepared.items
             if code in specific
         }
-        data.issue_tickets(database, prepared, per_kind)
+        data.issue_tickets(database, prepared, per_kind, notify=notify)
 
     def record_call_next(
-        self, database: Database, m: wrk.Measured, before: dict[str, int], servers: int = 1
+        self,
+        database: Database,
+        m: wrk.Measured,
+        before: dict[str, int],
+        servers: int = 1,
+        journey: str = "call-next",
     ) -> dict[str, Any]:
         calls = m.counters.get("calls", 0)
         note = (
@@ -560,7 +668,7 @@ class Bench:
             note += f"; {m.counters['failed']} steps failed"
         return self.record(
             database,
-            "call-next",
+            journey,
             m,
             expected=(200, 204),
             baseline="bare_call_next",

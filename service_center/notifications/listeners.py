@@ -27,15 +27,16 @@ from .models import Notification, NotificationKind, NotificationState
 from .outbox import quiet_until, to_booking, to_ticket_holder
 
 
-def _tell_if_near(ticket: Ticket, now: datetime) -> None:
+def _tell_if_near(ticket: Ticket, now: datetime, *, in_front: bool = False) -> None:
     """Send "N ahead" once the opted-in waiting ``ticket`` is within its center's
-    ``notify_ahead`` of its turn."""
+    ``notify_ahead`` of its turn; ``in_front``: it stands within it in a queue already
+    (so the cheap test of being far is skipped; the position still gives the number)."""
     if ticket.state is not TicketState.WAITING or not ticket.notify_address:
         return
     if ticket.notify_near_told:
         return
     limit = ticket.center.notify_ahead
-    if _surely_far(ticket, limit):
+    if not in_front and _surely_far(ticket, limit):
         return
     people = queue_position(ticket, now=now).ahead
     if people > limit:
@@ -72,33 +73,45 @@ def _check_ahead(left: Ticket, now: datetime, *, called_to: Window | None = None
     """``left`` left the waiting line (called to ``called_to``, or withdrawn): tell the opted-in
     tickets it leaves within N of their turn.
 
-    First one statement on a partial index (``ix_tickets_notify_waiting``): the opted-in
-    tickets not told yet, usually none, and then nothing more is read. Else only the front of
+    First one statement on a partial index (``ix_tickets_notify_waiting``): is any opted-in
+    ticket not told yet? Usually none, and then nothing more is read. Else only the front of
     a queue ``left`` stood in can have moved within N: the first N + 1 of the calling window's
     queue (other windows' queues moved too; their own next call looks at them), or of every
     queue a withdrawn ticket stood in; then the position of those of them who opted in.
     """
-    opted = set(
-        db.session.scalars(
-            select(Ticket.id).where(
-                Ticket.center_id == left.center_id,
-                Ticket.state == TicketState.WAITING,
-                Ticket.notify_address.is_not(None),
-                Ticket.notify_near_told.is_(False),
-            )
+    anyone = db.session.scalar(
+        select(Ticket.id)
+        .where(
+            Ticket.center_id == left.center_id,
+            Ticket.state == TicketState.WAITING,
+            Ticket.notify_address.is_not(None),
+            Ticket.notify_near_told.is_(False),
         )
+        .limit(1)
     )
-    if not opted:
+    if anyone is None:
         return
     limit = left.center.notify_ahead + 1
     near: dict[int, Ticket] = {}
     windows = [called_to] if called_to is not None else windows_for_ticket(left)
     for window in windows:
         for ticket in window_queue(window, now=now, limit=limit):
-            if ticket.id in opted:
+            if ticket.notify_address and not ticket.notify_near_told:
                 near[ticket.id] = ticket
-    for ticket in near.values():
-        _tell_if_near(ticket, now)
+    if not near:
+        return
+    # a ticket another transaction holds (another window calling it, its holder leaving) is
+    # about to change: skip it rather than wait for that transaction and tell a ticket already
+    # called "N ahead"; its own change or the next call looks at it again (PostgreSQL; SQLite's
+    # write lock leaves nothing to skip)
+    free = set(
+        db.session.scalars(
+            select(Ticket.id).where(Ticket.id.in_(near)).with_for_update(skip_locked=True)
+        )
+    )
+    for ticket_id, ticket in near.items():
+        if ticket_id in free:
+            _tell_if_near(ticket, now, in_front=True)
 
 
 @signals.ticket_called.connect

@@ -153,22 +153,31 @@ def to_booking(
 
 def over_limits(address_key: str, center_id: int, now: datetime) -> bool:
     """Tell whether one more message would pass NOTIFY_PER_ADDRESS_HOURLY for the address
-    or NOTIFY_PER_CENTER_HOURLY for the center (a runaway trigger, a flood of opt-ins)."""
+    or NOTIFY_PER_CENTER_HOURLY for the center (a runaway trigger, a flood of opt-ins).
+
+    One statement: it runs inside the queue's locked transactions, once per message.
+    """
     since = now - timedelta(hours=1)
     config = current_app.config
-    to_address = db.session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.address_key == address_key, Notification.created_dt > since)
+
+    def recent(*where: Any) -> Any:
+        return (
+            select(func.count())
+            .select_from(Notification)
+            .where(*where, Notification.created_dt > since)
+            .scalar_subquery()
+        )
+
+    to_address, of_center = db.session.execute(
+        select(
+            recent(Notification.address_key == address_key),
+            recent(Notification.center_id == center_id),
+        )
+    ).one()
+    return (
+        to_address >= config["NOTIFY_PER_ADDRESS_HOURLY"]
+        or of_center >= config["NOTIFY_PER_CENTER_HOURLY"]
     )
-    if to_address >= config["NOTIFY_PER_ADDRESS_HOURLY"]:
-        return True
-    of_center = db.session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.center_id == center_id, Notification.created_dt > since)
-    )
-    return of_center >= config["NOTIFY_PER_CENTER_HOURLY"]
 
 
 def quiet_until(now: datetime, timezone: str) -> datetime | None:

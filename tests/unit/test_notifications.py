@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from service_center.booking import services as booking
 from service_center.db import db
@@ -388,3 +388,39 @@ def test_each_center_sets_at_how_many_ahead_its_residents_are_told(world, open_w
     assert (
         ahead.ticket_id == mine.id and "1 ahead of" in ahead.body or "前面还有 1 人" in ahead.body
     )
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_ticket_another_window_holds_is_not_waited_for_nor_told_it_is_near(
+    world, open_windows, clock
+):
+    """PostgreSQL: while another transaction holds a ticket near the front (another window
+    calling it), a call elsewhere neither waits for its lock nor tells it "N ahead"; the next
+    call, once it is free, does (SQLite's single write lock leaves nothing to hold apart)."""
+    world.center.notify_ahead = 1
+    db.session.commit()
+    licence = world.items.licence
+    first = services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
+    services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
+    mine = services.issue_ticket(
+        world.center, licence, now=clock.advance(minutes=1), notify_address="13912345678"
+    )
+    db.session.commit()
+    assert messages(kind=NotificationKind.AHEAD) == []  # two ahead
+    other = db.engine.connect()
+    try:
+        other.execute(text("SELECT id FROM tickets WHERE id = :id FOR UPDATE"), {"id": mine.id})
+        db.session.execute(text("SET lock_timeout = '3s'"))  # waiting would fail the call
+        called = services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
+        db.session.commit()
+        assert called.id == first.id
+        assert messages(kind=NotificationKind.AHEAD) == []  # held elsewhere: not told
+    finally:
+        other.rollback()
+        other.close()
+    services.start_ticket(called, now=clock.now)
+    services.complete_ticket(called, now=clock.advance(minutes=1), outcome=Outcome.COMPLETED)
+    services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
+    db.session.commit()
+    (ahead,) = messages(kind=NotificationKind.AHEAD)
+    assert ahead.ticket_id == mine.id
