@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from service_center.clock import local_date, now_utc
+from service_center.clock import now_utc
 from service_center.db import db
 from service_center.demo.history import seed_history
 from service_center.queueing import services as queue
@@ -23,12 +23,14 @@ from service_center.reports import series
 from service_center.reports.api import figures_json
 from service_center.reports.models import ReportDay
 from service_center.reports.services import Scope, compute_figures
-from service_center.reports.summaries import _split
+from service_center.reports.summaries import _split, last_closed_day
 from service_center.windows.models import WindowState
 
 
 def today_of(center: Any) -> date:
-    return local_date(now_utc(), center.timezone)
+    """The day after the center's last closed day: its local today, except in the first
+    minutes after midnight (``summaries.GRACE``), when yesterday is not closed yet."""
+    return last_closed_day(center, now_utc()) + timedelta(days=1)
 
 
 def at(center: Any, day: date, hour: int = 10) -> datetime:
