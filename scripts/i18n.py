@@ -34,6 +34,9 @@ def extract(target: Path) -> None:
             "lazy_gettext",
             "--no-location",
             "--sort-output",
+            # pybabel skips "_*" folders by default, and with them templates/_macros
+            "--ignore-dirs",
+            ".* __pycache__",
             "--project",
             "service_center",
             "-o",

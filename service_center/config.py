@@ -35,6 +35,8 @@ class DefaultConfig:
     QUEUE_WALKIN_MAX_WAIT_MINUTES = 30  #: past this, bookings no longer pass a walk-in
     QUEUE_NO_SHOW_MIN_CALLS = 2  #: calls before a clerk may mark a ticket no-show
     QUEUE_REQUEUE_MINUTES = 30  #: a no-show may be re-queued once within this time
+    #: the clerk who marked a no-show may undo it this long (the desk's undo bar); then final
+    QUEUE_NO_SHOW_UNDO_SECONDS = 10
 
     #: where residents reach the site: the links in messages (SERVICE_CENTER_PUBLIC_URL)
     PUBLIC_URL = "http://localhost:5000"

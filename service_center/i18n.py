@@ -1,9 +1,10 @@
-"""Language choice (cookie, then Accept-Language) and picking a model's text in that language."""
+"""Language choice (cookie, then Accept-Language, not on kiosks) and a model's text in it."""
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from babel import Locale
 from flask import current_app, has_app_context, has_request_context, request
@@ -12,6 +13,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 LANG_COOKIE = "lang"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def select_locale() -> Locale:
@@ -32,11 +34,20 @@ def _select_locale_code() -> str:
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in languages:
         return chosen
+    if getattr(current_app.view_functions.get(request.endpoint or ""), "device_language", False):
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     return _from_accept_language(
         request.headers.get("Accept-Language", ""),
         tuple(languages),
         current_app.config["BABEL_DEFAULT_LOCALE"],
     )
+
+
+def device_language(view: F) -> F:
+    """Mark ``view`` as a page of a shared device (the hall kiosk): it speaks the default
+    language whatever its browser asks for; a resident's explicit choice still counts."""
+    view.device_language = True  # type: ignore[attr-defined]
+    return view
 
 
 @functools.lru_cache(maxsize=512)

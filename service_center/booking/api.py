@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import json, jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..api import bp, json_body
 from ..api.schema import InvalidInput, operation, parse
@@ -54,6 +55,7 @@ def appointment_json(appointment: Appointment) -> dict[str, Any]:
         "name": mask_name(appointment.name),
         "phone": mask_phone(appointment.phone),
         "id_number": mask_id_number(appointment.id_number) or None,
+        "assisted": appointment.is_assisted,
         "check_in": {"opens": opens.isoformat(), "closes": closes.isoformat()},
         "materials": item.materials,
         #: False when the center closed the day after the booking was made (a closure, or the
@@ -143,6 +145,8 @@ def create_appointment(body: AppointmentRequest) -> Any:
         now=now_utc(),
         notify=body.notify,
         locale=locale_code(),
+        assisted=body.assisted,
+        helper=current_user if current_user.is_authenticated else None,
     )
     with committed_for_response():
         response = jsonify(appointment_json(appointment))

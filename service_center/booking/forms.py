@@ -59,7 +59,10 @@ class PersonForm(FlaskForm):
     phone = phone_field(_l("You need it, with the booking code, to look the booking up."))
     id_number = StringField(
         _l("Resident ID number (optional)"),
-        description=_l("Lets the window prepare your case; shown masked everywhere."),
+        description=_l(
+            "Lets the window prepare your case; masked on public screens and in look-ups, "
+            "shown in full only to the clerk serving you."
+        ),
         validators=[_format(clean_id_number)],
         render_kw={"autocomplete": "off", "maxlength": 18, "spellcheck": "false"},
     )
@@ -67,6 +70,10 @@ class PersonForm(FlaskForm):
 
 class AppointmentBookingForm(PersonForm):
     notify = BooleanField(_l("Text me about this booking (confirmation, changes, cancellation)"))
+    assisted = BooleanField(
+        _l("I need help at the center (assisted service 帮办代办)"),
+        description=_l("For elderly or disabled residents, or anyone without a smartphone."),
+    )
 
 
 class AppointmentLookupForm(FlaskForm):

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, str_enum
@@ -65,6 +65,10 @@ class Appointment(db.Model):
     #: the resident agreed to text messages about this booking (to its phone), at this time
     notify_consent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notify_locale: Mapped[str | None] = mapped_column(String(8))  #: the messages' language
+    #: 帮办代办: the resident asked for help at the center (its ticket is marked at check-in)
+    is_assisted: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: the staff member who booked on the resident's behalf (a helper at a desk), if any
+    helper_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), unique=True
     )

@@ -169,6 +169,14 @@ class AppointmentRequest(Input):
         StrictBool,
         Field(description="the resident agrees to text messages about this booking"),
     ] = False
+    assisted: Annotated[
+        StrictBool,
+        Field(
+            description="帮办代办: the resident asks for help at the center (elderly, disabled, "
+            "no smartphone); a booking made by the center's staff (a bearer token) is assisted "
+            "and records who made it"
+        ),
+    ] = False
 
 
 class AppointmentLookup(Input):
@@ -219,6 +227,7 @@ class Appointment(Output):
     name: str = Field(description="masked")
     phone: str = Field(description="masked")
     id_number: str | None = Field(description="masked")
+    assisted: bool = Field(description="帮办代办: help asked for (or booked by staff)")
     check_in: CheckInWindow
     materials: list[str]
     day_open: bool = Field(

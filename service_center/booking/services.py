@@ -27,6 +27,7 @@ from .codes import new_booking_code, normalize_code
 from .models import Appointment, AppointmentState, BookingSlot
 
 if TYPE_CHECKING:
+    from ..auth.models import User
     from ..queueing.models import Ticket
 
 #: namespace of the per-phone advisory lock on PostgreSQL ("BK")
@@ -261,10 +262,15 @@ def book_appointment(
     now: datetime,
     notify: bool = False,
     locale: str | None = None,
+    assisted: bool = False,
+    helper: User | None = None,
 ) -> Appointment:
     """Book a place in a slot for ``item``; starts its own write transaction.
 
     ``notify``: the resident agrees, now, to text messages about this booking (in ``locale``).
+    ``assisted`` (帮办代办): the resident asks for help at the center; ``helper``: a staff
+    member of the center booking on the resident's behalf (recorded; such a booking is
+    assisted). Staff of another center book as anyone does.
 
     :raises Invalid: for bad personal data, an unbookable item, a day or slot not on offer.
     :raises BookingBarred: when missed bookings bar the phone or ID number here for now.
@@ -287,6 +293,8 @@ def book_appointment(
     fairness.check_not_barred(center, phone, id_number, today=today)
     _check_phone_limits(phone, item, day, today=today)
     _book_place(center, item, day, start)
+    if helper is not None and not helper.is_staff_of(center.id):
+        helper = None
     appointment = Appointment(
         center=center,
         service_item=item,
@@ -299,6 +307,8 @@ def book_appointment(
         created_dt=now,
         notify_consent_dt=now if notify else None,
         notify_locale=("en" if locale and locale.startswith("en") else "zh_CN") if notify else None,
+        is_assisted=assisted or helper is not None,
+        helper_id=helper.id if helper is not None else None,
     )
     _add_with_unique_code(appointment)
     signals.appointment_booked.send(appointment, now=now)
@@ -488,6 +498,7 @@ def check_in(appointment_code: str, *, now: datetime, center: Center | None = No
         appointment.service_item,
         now=now,
         booked=True,
+        assisted=appointment.is_assisted,
         appointment=appointment,
         applicant_name=appointment.name,
         applicant_phone=appointment.phone,

@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..catalogue import services as catalogue
@@ -25,7 +26,7 @@ from ..catalogue.models import Center, ServiceItem
 from ..clock import now_utc
 from ..db import db
 from ..errors import DomainError, Invalid, NotFound
-from ..i18n import locale_code
+from ..i18n import device_language, locale_code
 from ..queueing.forms import KioskCheckInForm
 from . import availability, cli, codes, services, templating
 from .documents import booking_ics, qr_svg
@@ -194,6 +195,8 @@ def details(center_code: str, service_id: int, day: str, start: str) -> Any:
                 now=now,
                 notify=bool(form.notify.data),
                 locale=locale_code(),
+                assisted=bool(form.assisted.data),
+                helper=current_user if current_user.is_authenticated else None,
             )
         except DomainError as exc:
             db.session.rollback()
@@ -430,6 +433,7 @@ kiosk_bp = Blueprint("booking_kiosk", __name__, url_prefix="/kiosk")
 
 
 @kiosk_bp.post("/<code>/check-in")
+@device_language
 def check_in(code: str) -> Any:
     """Turn a booking into a ticket at the kiosk, when checked in on time.
 
@@ -440,7 +444,7 @@ def check_in(code: str) -> Any:
     form = KioskCheckInForm()
     if not form.validate_on_submit():
         flash(_("Enter your booking code."), "error")
-        return redirect(url_for("queueing.kiosk", code=code))
+        return redirect(url_for("queueing.kiosk_check_in", code=code))
     try:
         ticket = services.check_in(form.code.data.strip().upper(), now=now_utc(), center=center)
     except services.CheckInTooLate as exc:
@@ -450,7 +454,7 @@ def check_in(code: str) -> Any:
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("queueing.kiosk", code=code))
+        return redirect(url_for("queueing.kiosk_check_in", code=code))
     db.session.commit()
     return redirect(url_for("queueing.printed_ticket", code=code, token=ticket.token))
 

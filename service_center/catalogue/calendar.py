@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -211,3 +212,24 @@ def look_ahead(now: datetime) -> tuple[date, date]:
     today = to_local(now, current_app.config["TIMEZONE"]).date()
     days = max(horizon, current_app.config["CALENDAR_NOTICE_DAYS"])
     return today, today + timedelta(days=days)
+
+
+#: how far ``next_opening`` looks: past the longest run of closed days (Spring Festival + a
+#: center's own closure) with room to spare
+NEXT_OPENING_HORIZON_DAYS = 60
+
+
+def next_opening(center: Center, now: datetime) -> datetime | None:
+    """Return when ``center`` next opens after ``now`` (aware, in the center's time zone):
+    the next start of an opening period, found day by day through weekends, holidays, 调休
+    working weekends and the center's own days; None when it stays closed for
+    ``NEXT_OPENING_HORIZON_DAYS``."""
+    zone = ZoneInfo(center.timezone)
+    today = to_local(now, center.timezone).date()
+    for offset in range(NEXT_OPENING_HORIZON_DAYS + 1):
+        day = today + timedelta(days=offset)
+        for opens, _closes in opening_periods(center, day):
+            start = datetime.combine(day, opens, zone)
+            if start > now:
+                return start
+    return None

@@ -1,4 +1,4 @@
-"""Public pages: the centers, a center's home, its catalogue and an item; the language switch."""
+"""Public pages: centers, a center's home, its catalogue, an item; language and mode switches."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from ..clock import now_utc, to_local
 from ..errors import NotFound
 from ..i18n import LANG_COOKIE
+from ..modes import ELDER, MODE_COOKIE, MODE_COOKIE_MAX_AGE, MODES
 from ..urls import local_target
 from . import calendar, services
 
@@ -46,6 +47,19 @@ def set_language(lang: str) -> Response:
         abort(404)
     response = make_response(redirect(local_target(request.args.get("next")) or "/"))
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@bp.get("/mode/<mode>")
+def set_mode(mode: str) -> Response:
+    """Remember 长辈版 (elder) or 标准版 (standard) in a cookie and go back to the page."""
+    if mode not in MODES:
+        abort(404)
+    response = make_response(redirect(local_target(request.args.get("next")) or "/"))
+    if mode == ELDER:
+        response.set_cookie(MODE_COOKIE, mode, max_age=MODE_COOKIE_MAX_AGE, samesite="Lax")
+    else:
+        response.delete_cookie(MODE_COOKIE, samesite="Lax")
     return response
 
 

@@ -1,7 +1,7 @@
 """The clerk's endpoints of /api/v1 (API.md "Window clerks"): sign on and off, open, pause and
 close a window, its queue and desk state, call-next, and every action on a ticket: recall,
-start, no-show, requeue, transfer, complete, priority. ``views.py`` has the same actions as
-pages; both load and authorise through ``access.py``. The shapes are declared in
+start, no-show (and its undo), requeue, transfer, complete, priority. ``views.py`` has the same
+actions as pages; both load and authorise through ``access.py``. The shapes are declared in
 ``schemas.py``."""
 
 from __future__ import annotations
@@ -146,6 +146,16 @@ def desk_state(window_id: int) -> Any:
             "last_case": (
                 {"number": last.number, "outcome": last.outcome.value, "ticket": last.ticket.number}
                 if last and last.ticket
+                else None
+            ),
+            "undo": (
+                {
+                    "id": state.undo.ticket.id,
+                    "number": state.undo.ticket.number,
+                    "until": _iso(state.undo.until, window),
+                    "seconds_left": state.undo.seconds_left(now),
+                }
+                if state.undo
                 else None
             ),
             "versions": services.region_versions(state, now=now),
@@ -314,6 +324,23 @@ def start(ticket_id: int) -> Any:
 @_ticket_action("Mark a called ticket no-show (过号)")
 def no_show(ticket_id: int) -> Any:
     return _act(ticket_id, queue.mark_no_show)
+
+
+@bp.post("/tickets/<int:ticket_id>/undo-no-show")
+@operation(
+    "Undo the no-show the caller just marked: called at its window again",
+    description="Only the clerk who marked the no-show, within QUEUE_NO_SHOW_UNDO_SECONDS "
+    "(10 s by default) and before anything else happened to the ticket (a requeue at the "
+    'kiosk); the ticket is called at the same window again, as before, and its "missed" '
+    "message is withdrawn unsent. 409 when the no-show is final or the window holds another "
+    "ticket now.",
+    responses={200: TicketAnswer},
+    problems=CONFLICTS,
+    staff=True,
+    path_names=TICKET_ID,
+)
+def undo_no_show(ticket_id: int) -> Any:
+    return _act(ticket_id, queue.undo_no_show)
 
 
 @bp.post("/tickets/<int:ticket_id>/requeue")

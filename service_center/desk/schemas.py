@@ -103,6 +103,15 @@ class DeskNoShow(Output):
     requeue: bool = Field(description="may still be put back")
 
 
+class DeskUndo(Output):
+    """The no-show the caller just marked here and may still undo."""
+
+    id: int
+    number: str
+    until: datetime
+    seconds_left: int
+
+
 class DeskCounts(Output):
     cases: int
     completed: int
@@ -136,6 +145,10 @@ class DeskState(Output):
         description="the caller's figures for today (waiting: this window's queue)"
     )
     last_case: DeskLastCase | None
+    undo: DeskUndo | None = Field(
+        description="the no-show the caller marked here seconds ago, while it can be undone "
+        "(POST /tickets/{id}/undo-no-show)"
+    )
     versions: dict[str, str] = Field(
         description="a fingerprint per region of the desk page (head, current, queue, side); "
         "a live page redraws the regions whose fingerprint changed"

@@ -7,6 +7,7 @@ desk needs around it. They take ``now`` and never commit.
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -129,6 +130,18 @@ class DeskCounts:
     no_shows: int
     transfers: int
     mean_service_minutes: float | None
+    mean_service_seconds: float | None = None  #: the same, exact: the page says it as a duration
+
+
+@dataclass(frozen=True)
+class UndoOffer:
+    """The no-show the clerk just marked here and may still undo (the desk's undo bar)."""
+
+    ticket: Ticket
+    until: datetime
+
+    def seconds_left(self, now: datetime) -> int:
+        return max(0, math.ceil((self.until - now).total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,7 @@ class DeskState:
     no_shows: list[Ticket]
     counts: DeskCounts
     last_case: Case | None
+    undo: UndoOffer | None = None
 
 
 def day_start(center: Center, now: datetime) -> datetime:
@@ -160,14 +174,25 @@ def desk_state(window: Window, user: User, *, now: datetime) -> DeskState:
         .order_by(Case.completed_dt.desc(), Case.id.desc())
         .limit(1)
     )
+    current = queue.current_ticket(window)
+    no_shows = todays_no_shows(window, now=now)
     return DeskState(
         window=window,
-        current=queue.current_ticket(window),
+        current=current,
         queue=queue.window_queue(window, now=now),
-        no_shows=todays_no_shows(window, now=now),
+        no_shows=no_shows,
         counts=today_counts(user, center, now=now),
         last_case=last_case,
+        undo=undo_offer(no_shows, user, now=now) if current is None else None,
     )
+
+
+def undo_offer(no_shows: list[Ticket], user: User, *, now: datetime) -> UndoOffer | None:
+    """Return the latest of ``no_shows`` if ``user`` may still undo it (``undo_window``)."""
+    if not no_shows:
+        return None
+    until = queue.undo_window(no_shows[0], user, now=now)
+    return UndoOffer(no_shows[0], until) if until is not None else None
 
 
 def region_versions(state: DeskState, *, now: datetime) -> dict[str, str]:
@@ -175,7 +200,7 @@ def region_versions(state: DeskState, *, now: datetime) -> dict[str, str]:
     whose fingerprint changed (the queue also once a minute, for its waiting times)."""
     window, current, last = state.window, state.current, state.last_case
     parts = {
-        "head": (window.state.value, window.clerk_id),
+        "head": (window.state.value, window.clerk_id, current is not None),
         # never redrawn for the queue alone while a ticket is current: the clerk may be typing
         "current": (
             window.state.value,
@@ -183,6 +208,7 @@ def region_versions(state: DeskState, *, now: datetime) -> dict[str, str]:
             (current.id, current.state.value, current.call_count, current.service_item_id)
             if current
             else len(state.queue),
+            state.undo.ticket.id if state.undo else None,
         ),
         "queue": (
             int(now.timestamp() // 60),
@@ -218,7 +244,9 @@ def today_counts(user: User, center: Center, *, now: datetime) -> DeskCounts:
                 TicketEvent.actor_id == user.id,
                 TicketEvent.center_id == center.id,
                 TicketEvent.at_dt >= day_start(center, now),
-                TicketEvent.kind.in_([EventKind.NO_SHOW, EventKind.TRANSFERRED]),
+                TicketEvent.kind.in_(
+                    [EventKind.NO_SHOW, EventKind.REINSTATED, EventKind.TRANSFERRED]
+                ),
             )
             .group_by(TicketEvent.kind)
         ).all()
@@ -228,11 +256,13 @@ def today_counts(user: User, center: Center, *, now: datetime) -> DeskCounts:
         completed=by_outcome.get(Outcome.COMPLETED, 0),
         documents_missing=by_outcome.get(Outcome.DOCUMENTS_MISSING, 0),
         not_accepted=by_outcome.get(Outcome.NOT_ACCEPTED, 0),
-        no_shows=events.get(EventKind.NO_SHOW, 0),
+        # a no-show undone within seconds was never one
+        no_shows=events.get(EventKind.NO_SHOW, 0) - events.get(EventKind.REINSTATED, 0),
         transfers=events.get(EventKind.TRANSFERRED, 0),
         mean_service_minutes=(
             round(float(mean_seconds) / 60, 1) if mean_seconds is not None else None
         ),
+        mean_service_seconds=float(mean_seconds) if mean_seconds is not None else None,
     )
 
 

@@ -202,10 +202,17 @@ TICKET_ACTIONS: dict[str, tuple[Callable[..., Ticket], Any]] = {
         queue.requeue_ticket,
         lambda t: _("%(number)s is back in the queue.", number=t.number),
     ),
+    "undo-no-show": (
+        queue.undo_no_show,
+        lambda t: _("No-show undone: %(number)s is called at this window again.", number=t.number),
+    ),
 }
 
 
-@bp.post("/<int:window_id>/tickets/<int:ticket_id>/<any(recall, start, 'no-show', requeue):action>")
+@bp.post(
+    "/<int:window_id>/tickets/<int:ticket_id>"
+    "/<any(recall, start, 'no-show', requeue, 'undo-no-show'):action>"
+)
 @desk_staff
 def ticket_action(window_id: int, ticket_id: int, action: str) -> Response:
     window = access.operable_window(window_id)

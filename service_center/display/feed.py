@@ -22,7 +22,7 @@ from ..queueing.services import ticket_prefixes
 from . import services
 
 #: bump when the JSON's shape changes, so that no display keeps a body of the old shape
-FORMAT = "1"
+FORMAT = "2"
 
 ZH_DIGITS = "零一二三四五六七八九"
 
@@ -85,6 +85,7 @@ def board_json(center: Center, board: services.Board) -> dict[str, Any]:
                 "window": call.window_number,
                 "called_at": _iso(call.at, tz),
                 "case_type": types[call.case_type_id].code if call.case_type_id in types else None,
+                "is_current": call.is_current,
                 **call_texts(call.number, call.window_number),
             }
             for call in board.calls
@@ -190,11 +191,17 @@ def current_board_json(known: KnownBoard, *, now: datetime) -> dict[str, Any]:
     return body
 
 
+def now_calling(calls: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The call shown large ("now calling"): the newest that still stands, if any."""
+    return next((call for call in calls if call["is_current"]), None)
+
+
 def recent_tickets(calls: list[dict[str, Any]], limit: int = 8) -> list[dict[str, Any]]:
     """The board's "recent calls": the latest call of each ticket but the one shown large."""
-    shown = {calls[0]["number"]} if calls else set()
+    large = now_calling(calls)
+    shown = {large["number"]} if large else set()
     recent = []
-    for call in calls[1:]:
+    for call in calls:
         if call["number"] not in shown and len(recent) < limit:
             shown.add(call["number"])
             recent.append(call)

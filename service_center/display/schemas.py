@@ -23,6 +23,11 @@ class DisplayCall(Output):
     window: int
     called_at: dt.datetime
     case_type: str | None
+    is_current: bool = Field(
+        description="the call still stands: its ticket is held at this window (called or being "
+        "served) and the window is open; a no-show, a transfer, a completion or the window's "
+        'pause ends it. The hall\'s "now calling" shows the newest current call'
+    )
     text_zh: str = Field(examples=["请 B017 号到 5 号窗口办理"])
     text_en: str = Field(examples=["Ticket B017, please go to window 5"])
     speech_zh: str = Field(examples=["请 B 零 一 七 号到 5 号窗口办理"])
@@ -35,7 +40,9 @@ class DisplayWindow(Output):
     name_zh: str
     name_en: str
     status: Literal["open", "paused", "closed"]
-    ticket: str | None = Field(description="the ticket called or served")
+    ticket: str | None = Field(
+        description="the ticket called or served; none while the window is paused or closed"
+    )
     ticket_status: Literal["called", "serving"] | None
 
 

@@ -5,7 +5,8 @@ Nothing here selects a name, phone or ID number: the display's queries name thei
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,7 @@ CALL_KINDS = (EventKind.CALLED, EventKind.RECALLED)
 
 @dataclass(frozen=True)
 class Call:
-    """One announcement: a ticket called (or recalled) to a window."""
+    """One announcement: a ticket called (or recalled) to a window, and how things stand now."""
 
     event_id: int
     kind: EventKind
@@ -36,6 +37,37 @@ class Call:
     window_number: int
     at: datetime
     case_type_id: int
+    ticket_id: int
+    ticket_state: TicketState  #: the ticket's state now
+    ticket_window_id: int | None  #: the window that holds the ticket now
+    window_id: int  #: the window called to
+    window_state: WindowState  #: that window's state now
+    is_current: bool = False  #: the call still stands (``mark_current``)
+
+
+def call_stands(call: Call) -> bool:
+    """Tell whether the resident should still go where ``call`` sent them: its ticket is held
+    at the call's window (called there or being served) and that window is open.
+
+    A no-show, a completion, a transfer or the window's pause takes the call off.
+    """
+    return (
+        call.ticket_state in (TicketState.CALLED, TicketState.SERVING)
+        and call.ticket_window_id == call.window_id
+        and call.window_state is WindowState.OPEN
+    )
+
+
+def mark_current(calls: Sequence[Call]) -> list[Call]:
+    """Flag, of ``calls`` newest first, those that still stand: a ticket's latest call only
+    (a recall, or a call after a requeue, replaces the calls before it)."""
+    seen: set[int] = set()
+    marked = []
+    for call in calls:
+        latest = call.ticket_id not in seen
+        seen.add(call.ticket_id)
+        marked.append(replace(call, is_current=latest and call_stands(call)))
+    return marked
 
 
 @dataclass(frozen=True)
@@ -113,7 +145,7 @@ def board_version(center: Center, *, now: datetime) -> str:
 
 
 def recent_calls(center: Center, *, now: datetime, limit: int = CALLS_LIMIT) -> list[Call]:
-    """Return the day's latest calls and recalls, newest first."""
+    """Return the day's latest calls and recalls, newest first, those still standing flagged."""
     rows = db.session.execute(
         select(
             TicketEvent.id,
@@ -122,6 +154,11 @@ def recent_calls(center: Center, *, now: datetime, limit: int = CALLS_LIMIT) -> 
             Window.number,
             TicketEvent.at_dt,
             Ticket.case_type_id,
+            Ticket.id,
+            Ticket.state,
+            Ticket.window_id,
+            Window.id,
+            Window.state,
         )
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .join(Window, Window.id == TicketEvent.window_id)
@@ -133,11 +170,12 @@ def recent_calls(center: Center, *, now: datetime, limit: int = CALLS_LIMIT) -> 
         .order_by(TicketEvent.at_dt.desc(), TicketEvent.id.desc())
         .limit(limit)
     )
-    return [Call(*row) for row in rows]
+    return mark_current([Call(*row) for row in rows])
 
 
 def window_statuses(center: Center) -> list[WindowStatus]:
-    """Return every window of the center in number order with the ticket it calls or serves."""
+    """Return every window of the center in number order with the ticket it calls or serves;
+    a paused window shows none, as its call no longer stands (``call_stands``)."""
     holding = {
         window_id: (number, state)
         for window_id, number, state in db.session.execute(
@@ -152,10 +190,11 @@ def window_statuses(center: Center) -> list[WindowStatus]:
         .where(Window.center_id == center.id, Window.retired_dt.is_(None))
         .order_by(Window.number)
     )
-    return [
-        WindowStatus(number, name_zh, name_en, state, *holding.get(window_id, (None, None)))
-        for window_id, number, name_zh, name_en, state in rows
-    ]
+    statuses = []
+    for window_id, number, name_zh, name_en, state in rows:
+        held = holding.get(window_id) if state is WindowState.OPEN else None
+        statuses.append(WindowStatus(number, name_zh, name_en, state, *(held or (None, None))))
+    return statuses
 
 
 def waiting_counts(center: Center) -> tuple[dict[int, int], int]:

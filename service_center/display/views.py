@@ -13,18 +13,17 @@ from ..catalogue import services as catalogue
 from ..catalogue.models import Center
 from ..clock import now_utc
 from ..errors import NotFound
+from ..glossary import WINDOW_WORDS
 from . import feed, services
 
 bp = Blueprint("display", __name__, url_prefix="/display")
 
 #: words the page's script writes, in both languages (the hall screen shows both at once)
 LABELS = {
-    "idle": _l("Idle"),
+    **{status: WINDOW_WORDS[status] for status in ("idle", "serving", "paused", "closed")},
     "called": _l("Please come to this window"),
-    "serving": _l("Serving"),
-    "paused": _l("Paused"),
-    "closed": _l("Not open"),
     "no_calls": _l("No calls yet today"),
+    "no_current_call": _l("No call at the moment"),
     "window": _l("Window %(number)s", number="{n}"),
     "remote": _l("of which taken from the phone"),
 }
@@ -64,6 +63,7 @@ def _page_context(center: Center) -> dict[str, Any]:
     return {
         "center": center,
         "board": board,
+        "now_calling": feed.now_calling(board["calls"]),
         "recent": feed.recent_tickets(board["calls"]),
         "labels": {key: in_both(text) for key, text in LABELS.items()},
         "feed_url": url_for("api.center_display", code=center.code),

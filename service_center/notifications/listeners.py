@@ -152,13 +152,24 @@ def _left(ticket: Ticket, *, now: datetime, **_: Any) -> None:
 
 @signals.ticket_no_show.connect
 def _missed(ticket: Ticket, *, now: datetime, **_: Any) -> None:
+    """Told how to get back in the queue, once the clerk's undo time
+    (QUEUE_NO_SHOW_UNDO_SECONDS) has passed: an undone no-show is withdrawn unsent."""
     until = now + timedelta(minutes=current_app.config["QUEUE_REQUEUE_MINUTES"])
     if not ticket.is_requeued:
-        to_ticket_holder(
-            ticket, NotificationKind.MISSED, f"missed:{ticket.id}", texts.missed(ticket, until), now
-        )
+        hold = now + timedelta(seconds=current_app.config["QUEUE_NO_SHOW_UNDO_SECONDS"])
+        key = f"missed:{ticket.id}:{int(now.timestamp())}"  # an undone miss may come again
+        text = texts.missed(ticket, until)
+        to_ticket_holder(ticket, NotificationKind.MISSED, key, text, now, not_before=hold)
     else:
         ticket.notify_address = None  # a second miss is final
+
+
+@signals.ticket_reinstated.connect
+def _missed_undone(ticket: Ticket, **_: Any) -> None:
+    _withdraw(
+        (Notification.ticket_id == ticket.id) & (Notification.kind == NotificationKind.MISSED),
+        "withdrawn: the no-show was undone",
+    )
 
 
 @signals.ticket_completed.connect

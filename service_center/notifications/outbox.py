@@ -109,7 +109,13 @@ def enqueue(
 
 
 def to_ticket_holder(
-    ticket: Ticket, kind: NotificationKind, key: str, text: Mapping[str, Any], now: datetime
+    ticket: Ticket,
+    kind: NotificationKind,
+    key: str,
+    text: Mapping[str, Any],
+    now: datetime,
+    *,
+    not_before: datetime | None = None,
 ) -> bool:
     """``enqueue`` to the holder of ``ticket``, if they opted in (到号提醒)."""
     if not ticket.notify_address:
@@ -123,6 +129,7 @@ def to_ticket_holder(
         text=text,
         now=now,
         ticket_id=ticket.id,
+        not_before=not_before,
     )
 
 

@@ -35,6 +35,7 @@ def issue_ticket(body: IssueTicket) -> Any:
         body.service,
         now=now,
         priority=body.priority,
+        assisted=body.assisted,
         actor=current_user,
         notify_address=body.notify or None,
         notify_locale=locale_code(),

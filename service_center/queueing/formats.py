@@ -32,6 +32,7 @@ def ticket_json(
         "priority": ticket.is_priority,
         "booked": ticket.is_booked,
         "remote": ticket.is_remote,
+        "assisted": ticket.is_assisted,
         "arrived": not ticket.is_away,
         "issued_at": _iso(ticket.issued_dt, tz),
         "called_at": _iso(ticket.called_dt, tz),

@@ -49,6 +49,7 @@ def issue_ticket(
     priority: bool = False,
     booked: bool = False,
     remote: bool = False,
+    assisted: bool = False,
     appointment: Appointment | None = None,
     applicant_name: str | None = None,
     applicant_phone: str | None = None,
@@ -61,7 +62,7 @@ def issue_ticket(
     Walk-ins are taken only while the center is open and under its daily cap per case type;
     a booking checked in on time (``booked``) is let in before opening too; a ``remote``
     ticket (远程取号, ``remote.issue_remote``) waits like a walk-in until its holder is in
-    the hall. With
+    the hall. ``assisted`` (帮办代办): the holder asked for help; the desk shows it. With
     ``notify_address`` (到号提醒: a mobile number or an e-mail address) the holder has agreed,
     now, to be told when their turn comes (kept until the ticket closes).
 
@@ -95,6 +96,7 @@ def issue_ticket(
         is_priority=priority,
         is_booked=booked,
         is_remote=remote,
+        is_assisted=assisted,
         issued_dt=now,
         queued_dt=now,
         applicant_name=applicant_name,
@@ -124,6 +126,7 @@ def issue_walk_in(
     *,
     now: datetime,
     priority: bool = False,
+    assisted: bool = False,
     actor: User | None = None,
     notify_address: str | None = None,
     notify_locale: str | None = None,
@@ -154,6 +157,7 @@ def issue_walk_in(
         item,
         now=now,
         priority=priority,
+        assisted=assisted,
         actor=actor if staff else None,
         notify_address=notify_address,
         notify_locale=notify_locale,
@@ -177,6 +181,20 @@ def opt_in(ticket: Ticket, address: str, *, now: datetime, locale: str | None = 
     ticket.notify_near_told = False
     db.session.flush()
     signals.ticket_opted_in.send(ticket, now=now)
+    return ticket
+
+
+def ask_for_help(ticket: Ticket) -> Ticket:
+    """帮办代办 asked for after the ticket was taken (the kiosk's button on the printed
+    ticket): the ticket keeps its place and the clerk sees that its holder needs help.
+
+    :raises Conflict: when the ticket no longer waits.
+    """
+    ticket = lock_ticket(ticket)
+    if ticket.state is not TicketState.WAITING:
+        raise Conflict(_("Ticket %(number)s no longer waits.", number=ticket.number))
+    ticket.is_assisted = True
+    db.session.flush()
     return ticket
 
 

@@ -1,4 +1,5 @@
-"""The ticket's life cycle after its call: recall, start, no-show, transfer, cancel, requeue.
+"""The ticket's life cycle after its call: recall, start, no-show (and its undo), transfer,
+cancel, requeue.
 
 Each function locks its ticket (``order.lock_ticket``), checks the move against the one table
 of allowed moves, changes the ticket and writes its event.
@@ -19,8 +20,8 @@ from ..db import db
 from ..errors import Invalid, NotFound
 from ..windows.models import Window
 from .events import record_event
-from .models import EventKind, InvalidTransition, Ticket
-from .order import lock_ticket
+from .models import EventKind, InvalidTransition, Ticket, TicketEvent
+from .order import current_ticket, lock_ticket, lock_window
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -75,6 +76,73 @@ def mark_no_show(ticket: Ticket, *, now: datetime, actor: User | None = None) ->
         )
     ticket.mark_no_show(now)
     record_event(ticket, EventKind.NO_SHOW, now, window=ticket.window, actor=actor)
+    db.session.flush()
+    return ticket
+
+
+def undo_window(ticket: Ticket, actor: User, *, now: datetime) -> datetime | None:
+    """Return until when ``actor`` may still undo the ticket's no-show, or None.
+
+    Only the no-show just marked by ``actor`` at the ticket's window, with nothing since (no
+    requeue at the kiosk, no other event), within QUEUE_NO_SHOW_UNDO_SECONDS of it.
+    """
+    if not ticket.can("undo_no_show") or ticket.window_id is None:
+        return None
+    last = _last_event(ticket)
+    if (
+        last is None
+        or last.kind is not EventKind.NO_SHOW
+        or last.actor_id != actor.id
+        or last.window_id != ticket.window_id
+    ):
+        return None
+    until = last.at_dt + timedelta(seconds=current_app.config["QUEUE_NO_SHOW_UNDO_SECONDS"])
+    return until if now <= until else None
+
+
+def _last_event(ticket: Ticket) -> TicketEvent | None:
+    return db.session.scalar(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.at_dt.desc(), TicketEvent.id.desc())
+        .limit(1)
+    )
+
+
+def undo_no_show(ticket: Ticket, *, now: datetime, actor: User) -> Ticket:
+    """Take back the no-show ``actor`` just marked: the ticket is called at its window again,
+    exactly as before (its calls, its times), and a ``REINSTATED`` event is written.
+
+    :raises InvalidTransition: unless it is the no-show ``actor`` marked at the ticket's window
+        at most QUEUE_NO_SHOW_UNDO_SECONDS ago, with nothing since, and the window holds no
+        other ticket now.
+    """
+    window = lock_window(ticket.window) if ticket.window is not None else None
+    ticket = lock_ticket(ticket)
+    ticket.require("undo_no_show")
+    if window is None or undo_window(ticket, actor, now=now) is None:
+        raise InvalidTransition(
+            _(
+                "The no-show of %(number)s is final: only the clerk who marked it can undo it, "
+                "within %(seconds)d seconds and before anything else happens to the ticket.",
+                number=ticket.number,
+                seconds=current_app.config["QUEUE_NO_SHOW_UNDO_SECONDS"],
+            )
+        )
+    busy = current_ticket(window)
+    if busy is not None:
+        raise InvalidTransition(
+            _(
+                "Window %(window)d holds %(other)s now; %(number)s cannot be called back to it.",
+                window=window.number,
+                other=busy.number,
+                number=ticket.number,
+            )
+        )
+    ticket.mark_reinstated(now)
+    record_event(
+        ticket, EventKind.REINSTATED, now, window=window, actor=actor, detail="no-show undone"
+    )
     db.session.flush()
     return ticket
 
@@ -144,6 +212,13 @@ def cancel_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) -
     record_event(ticket, EventKind.CANCELLED, now, actor=actor)
     db.session.flush()
     return ticket
+
+
+def requeue_until(ticket: Ticket) -> datetime | None:
+    """Return until when a no-show may get back in the queue (once: None after a requeue)."""
+    if not ticket.can("requeue") or ticket.is_requeued or ticket.finished_dt is None:
+        return None
+    return ticket.finished_dt + timedelta(minutes=current_app.config["QUEUE_REQUEUE_MINUTES"])
 
 
 def requeue_ticket(ticket: Ticket, *, now: datetime, actor: User | None = None) -> Ticket:

@@ -63,6 +63,8 @@ class EventKind(enum.StrEnum):
     PRIORITISED = "prioritised"  #: staff moved a waiting ticket into the priority lane
     CANCELLED = "cancelled"
     UNSERVED = "unserved"  #: the day closed before the ticket was served
+    #: the clerk took back their no-show within QUEUE_NO_SHOW_UNDO_SECONDS: called again
+    REINSTATED = "reinstated"
 
 
 class Outcome(enum.StrEnum):
@@ -134,6 +136,8 @@ ALLOWED: dict[str, tuple[TicketState, ...]] = {
     "complete": (TicketState.SERVING,),
     "cancel": (TicketState.WAITING,),
     "requeue": (TicketState.NO_SHOW,),
+    # the clerk who marked the no-show takes it back at once (``lifecycle.undo_no_show``)
+    "undo_no_show": (TicketState.NO_SHOW,),
     # a remote ticket whose holder has not said they are in the hall, at its call
     "not_arrived": (TicketState.WAITING,),
     # the end of the day: a ticket served right now stays with its clerk until the day is over
@@ -164,6 +168,7 @@ ACTION_LABELS = {
     "complete": _l("completed"),
     "cancel": _l("cancelled"),
     "requeue": _l("put back in the queue"),
+    "undo_no_show": _l("called again (no-show undone)"),
     "close_unserved": _l("closed unserved"),
     "not_arrived": _l("marked not arrived"),
 }
@@ -190,6 +195,8 @@ class Ticket(db.Model):
     #: the hall (the kiosk scanned its QR, or its page's "I have arrived")
     is_remote: Mapped[bool] = mapped_column(default=False, server_default=false())
     arrived_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: 帮办代办: the holder asked for help (elderly, disabled, no smartphone); the desk sees it
+    is_assisted: Mapped[bool] = mapped_column(default=False, server_default=false())
     issued_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     queued_dt: Mapped[datetime] = mapped_column(UTCDateTime)  #: place in time; kept on transfer
     window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
@@ -300,6 +307,12 @@ class Ticket(db.Model):
         self.require("no_show")
         self.state = TicketState.NO_SHOW
         self.finished_dt = now
+
+    def mark_reinstated(self, now: datetime) -> None:
+        """Take the no-show back: called at the same window again, as before it."""
+        self.require("undo_no_show")
+        self.state = TicketState.CALLED
+        self.finished_dt = None
 
     def mark_not_arrived(self, window_id: int, now: datetime) -> None:
         """A remote ticket reached the head of ``window_id``'s queue before its holder said

@@ -33,6 +33,9 @@ class Ticket(Output):
         description="in the hall (always for a walk-in or booking; a remote ticket once the "
         "kiosk scanned it or its holder said so): only then can it be called"
     )
+    assisted: bool = Field(
+        description="帮办代办: the holder asked for help (elderly, disabled, no smartphone)"
+    )
     issued_at: datetime
     called_at: datetime | None
     call_count: int
@@ -51,6 +54,11 @@ class IssueTicket(Input):
     center: Annotated[Text(64), Says(missing=_l("Give the center's code."))]
     service: Annotated[DbId, Says(missing=_l("Choose a service item."))]
     priority: StrictBool = False
+    assisted: StrictBool = Field(
+        False,
+        description="帮办代办: the holder asks for help (elderly, disabled, no smartphone); "
+        "the ticket is marked and the clerk sees it",
+    )
     notify: (
         Annotated[
             Text(254),

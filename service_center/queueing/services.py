@@ -2,8 +2,8 @@
 
 ``numbering`` (daily numbers), ``issuing`` (walk-ins, bookings checked in, look-up by token),
 ``order`` (the call-next order, calling exactly once, window states), ``lifecycle`` (recall,
-start, no-show, transfer, cancel, requeue), ``cases`` (completing into a case), ``wait``
-(people ahead, estimated wait), ``events`` (every change written and announced).
+start, no-show and its undo, transfer, cancel, requeue), ``cases`` (completing into a case),
+``wait`` (people ahead, estimated wait), ``events`` (every change written and announced).
 
 Every function takes ``now`` and leaves the commit to its caller. Functions that race with
 other app processes (issuing, calling, acting on a ticket) start their own unit of work with
@@ -18,6 +18,7 @@ from .events import record_event
 from .issuing import (
     CenterClosed,
     WalkInCapReached,
+    ask_for_help,
     get_ticket_by_token,
     issue_ticket,
     issue_walk_in,
@@ -34,8 +35,11 @@ from .lifecycle import (
     recall_ticket,
     requeue_missed_ticket,
     requeue_ticket,
+    requeue_until,
     start_ticket,
     transfer_ticket,
+    undo_no_show,
+    undo_window,
 )
 from .models import ACTION_LABELS, ALLOWED, STAFF_ACTIONS, STATE_LABELS, InvalidTransition
 from .numbering import next_daily_value
@@ -63,6 +67,7 @@ __all__ = [
     "WalkInCapReached",
     "WindowBusy",
     "WindowNotOpen",
+    "ask_for_help",
     "average_service_minutes",
     "call_next_ticket",
     "can",
@@ -82,9 +87,12 @@ __all__ = [
     "record_event",
     "requeue_missed_ticket",
     "requeue_ticket",
+    "requeue_until",
     "set_window_state",
     "start_ticket",
     "transfer_ticket",
+    "undo_no_show",
+    "undo_window",
     "ticket_prefix",
     "ticket_prefixes",
     "walk_in_caps",

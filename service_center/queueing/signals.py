@@ -27,6 +27,8 @@ ticket_transferred = _signals.signal("ticket-transferred")
 ticket_completed = _signals.signal("ticket-completed")
 ticket_no_show = _signals.signal("ticket-no-show")
 ticket_requeued = _signals.signal("ticket-requeued")
+#: the clerk undid a no-show within seconds (``lifecycle.undo_no_show``): called again
+ticket_reinstated = _signals.signal("ticket-reinstated")
 ticket_prioritised = _signals.signal("ticket-prioritised")
 ticket_cancelled = _signals.signal("ticket-cancelled")
 #: the holder asked to be told when their turn comes (到号提醒); ``now``
@@ -53,6 +55,7 @@ BY_KIND = {
     EventKind.COMPLETED: ticket_completed,
     EventKind.NO_SHOW: ticket_no_show,
     EventKind.REQUEUED: ticket_requeued,
+    EventKind.REINSTATED: ticket_reinstated,
     EventKind.PRIORITISED: ticket_prioritised,
     EventKind.CANCELLED: ticket_cancelled,
     EventKind.UNSERVED: ticket_unserved,

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from babel.dates import format_date
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -12,11 +25,11 @@ from markupsafe import Markup
 from ..api.schema import MAX_ID
 from ..catalogue import calendar
 from ..catalogue import services as catalogue
-from ..clock import now_utc
+from ..clock import now_utc, to_local
 from ..db import db
 from ..errors import DomainError, NotFound
-from ..i18n import locale_code
-from . import cli, ratings, remote, services
+from ..i18n import device_language, locale_code
+from . import cli, popular, ratings, remote, services
 from .forms import (
     ActionForm,
     KioskArrivalForm,
@@ -29,6 +42,10 @@ from .forms import (
 )
 from .limits import remote_limit
 from .qr import qr_svg
+
+if TYPE_CHECKING:
+    from ..catalogue.models import Center
+    from .models import Ticket
 
 bp = Blueprint("queueing", __name__)
 for _command in cli.COMMANDS:
@@ -43,36 +60,112 @@ def _center_or_404(code: str):
         abort(404)
 
 
+#: the printed ticket stays on the screen this long (its QR code is the holder's) unless touched
+KIOSK_RETURN_SECONDS = 10
+#: search results the kiosk shows at once (one screen at 1080×1920); more asks for more words
+KIOSK_SEARCH_LIMIT = 15
+
+
 @bp.get("/kiosk/<code>")
-def kiosk(code: str) -> str:
-    """Pick a case type, then an item (search by Chinese or pinyin); take the ticket."""
+@device_language
+def kiosk(code: str) -> Any:
+    """The kiosk's screens, one at a time: the start (case types, search, most taken,
+    check-in, requeue), a case type's departments, a department's items, search results."""
     center = _center_or_404(code)
-    case_type = catalogue.get_case_type(request.args.get("case_type", ""))
-    query = request.args.get("q", "").strip()
-    items = catalogue.search_services(center, query, case_type) if case_type or query else []
-    walk_in = None
-    wanted = request.args.get("walk_in", type=int)
-    if wanted is not None and 0 < wanted <= MAX_ID:  # a larger id is simply not an item
-        try:
-            walk_in = catalogue.get_service(center, wanted)
-        except NotFound:
-            walk_in = None
     now = now_utc()
-    return render_template(
-        "queueing/kiosk.html",
+    if not calendar.is_open_at(center, now):
+        return _kiosk_closed(center, now)
+    case_type = catalogue.get_case_type(request.args.get("case_type", ""))
+    query = request.args.get("q", "").strip()[: catalogue.MAX_QUERY_LENGTH]
+    context: dict[str, Any] = {"center": center, "form": KioskTicketForm(formdata=None)}
+    if query:
+        items = catalogue.search_services(center, query)
+        context.update(screen="search", query=query, items=items[:KIOSK_SEARCH_LIMIT])
+        context["more"] = len(items) - len(context["items"])
+    elif case_type is not None:
+        groups = catalogue.group_by_department(catalogue.search_services(center, "", case_type))
+        wanted = request.args.get("department", "")
+        chosen = next((group for group in groups if group[0].code == wanted), None)
+        context.update(case_type=case_type, screen="case_type", departments=groups)
+        if chosen is not None:
+            context.update(screen="department", department=chosen[0], items=chosen[1])
+    else:
+        context.update(
+            screen="start",
+            case_types=catalogue.list_case_types(),
+            prefixes=services.ticket_prefixes(center),
+            popular=popular.most_taken_items(center, now=now),
+            walk_in=_walk_in_offer(center),
+        )
+    context["priority_allowed"] = _priority_allowed(center)
+    return _kiosk_page("queueing/kiosk.html", **context)
+
+
+def _walk_in_offer(center):
+    wanted = request.args.get("walk_in", type=int)
+    if wanted is None or not 0 < wanted <= MAX_ID:  # a larger id is simply not an item
+        return None
+    try:
+        return catalogue.get_service(center, wanted)
+    except NotFound:
+        return None
+
+
+def _kiosk_closed(center, now) -> Response:
+    """The one screen of a closed hall: when it opens next, and check-in for a booking."""
+    opens = calendar.next_opening(center, now)
+    return _kiosk_page(
+        "queueing/kiosk_closed.html",
         center=center,
-        case_types=catalogue.list_case_types(),
-        prefixes=services.ticket_prefixes(center),
-        case_type=case_type,
-        query=query,
-        items=items,
-        form=KioskTicketForm(),
-        check_in_form=KioskCheckInForm(),
+        opens=_when(opens, now, center.timezone) if opens else None,
+        reason=calendar.day_status(center, to_local(now, center.timezone).date()).reason,
+        check_in_form=KioskCheckInForm(formdata=None),
+    )
+
+
+def _when(moment, now, timezone: str) -> str:
+    """ "today at 13:30", "tomorrow at 09:00" or "Monday 30 November at 09:00"."""
+    here, today = to_local(moment, timezone), to_local(now, timezone).date()
+    clock_time = here.strftime("%H:%M")
+    if here.date() == today:
+        return _("today at %(time)s", time=clock_time)
+    if here.date() == today + timedelta(days=1):
+        return _("tomorrow at %(time)s", time=clock_time)
+    day = format_date(here.date(), "full", locale=get_locale())
+    return _("%(day)s at %(time)s", day=day, time=clock_time)
+
+
+def _kiosk_page(template: str, **context: Any) -> Response:
+    """A kiosk screen: never stored, so the next resident cannot page back to it."""
+    response = make_response(render_template(template, **context))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/kiosk/<code>/check-in")
+@device_language
+def kiosk_check_in(code: str) -> Response:
+    """Check in with a booking code, or with the QR code of a ticket taken on the phone."""
+    center = _center_or_404(code)
+    now = now_utc()
+    return _kiosk_page(
+        "queueing/kiosk_check_in.html",
+        center=center,
+        check_in_form=KioskCheckInForm(formdata=None),
         arrival_form=KioskArrivalForm(formdata=None),
         open_now=calendar.is_open_at(center, now),
-        priority_allowed=_priority_allowed(center),
-        walk_in=walk_in,
     )
+
+
+@bp.get("/kiosk/<code>/requeue")
+@device_language
+def kiosk_requeue(code: str) -> Response:
+    """Missed your number: type it to get back in the queue."""
+    center = _center_or_404(code)
+    now = now_utc()
+    if not calendar.is_open_at(center, now):
+        return _kiosk_closed(center, now)
+    return _kiosk_page("queueing/kiosk_requeue.html", center=center)
 
 
 def _priority_allowed(center) -> bool:
@@ -81,6 +174,7 @@ def _priority_allowed(center) -> bool:
 
 
 @bp.post("/kiosk/<code>/tickets")
+@device_language
 def take_ticket(code: str) -> Any:
     center = _center_or_404(code)
     form = KioskTicketForm()
@@ -104,14 +198,13 @@ def take_ticket(code: str) -> Any:
 
 
 @bp.get("/kiosk/<code>/tickets/<token>")
-def printed_ticket(code: str, token: str, notify_form: NotifyForm | None = None) -> str:
-    """The ticket as printed on the 80 mm receipt printer (and shown on the kiosk)."""
-    center = _center_or_404(code)
-    ticket = _ticket_or_404(token)
-    if ticket.center_id != center.id:
-        abort(404)
+@device_language
+def printed_ticket(code: str, token: str, notify_form: NotifyForm | None = None) -> Response:
+    """The ticket as printed on the 80 mm receipt printer (and shown on the kiosk for a few
+    seconds: never stored, its QR code opens the holder's ticket page)."""
+    center, ticket = _kiosk_ticket_or_404(code, token)
     page_url = url_for("queueing.ticket_page", token=ticket.token, _external=True)
-    return render_template(
+    return _kiosk_page(
         "queueing/printed_ticket.html",
         center=center,
         ticket=ticket,
@@ -119,7 +212,17 @@ def printed_ticket(code: str, token: str, notify_form: NotifyForm | None = None)
         qr=Markup(qr_svg(page_url, scale=4, title=ticket.number)),
         page_url=page_url,
         notify_form=notify_form or NotifyForm(formdata=None),
+        return_seconds=KIOSK_RETURN_SECONDS,
     )
+
+
+def _kiosk_ticket_or_404(code: str, token: str) -> tuple[Center, Ticket]:
+    """The center ``code`` and its ticket ``token`` (the printed ticket's screen and forms)."""
+    center = _center_or_404(code)
+    ticket = _ticket_or_404(token)
+    if ticket.center_id != center.id:
+        abort(404)
+    return center, ticket
 
 
 def _opt_in(ticket, form: NotifyForm) -> bool:
@@ -141,16 +244,30 @@ def _opt_in(ticket, form: NotifyForm) -> bool:
 
 
 @bp.post("/kiosk/<code>/tickets/<token>/notify")
+@device_language
 def kiosk_opt_in(code: str, token: str) -> Any:
     """到号提醒 typed on the kiosk's keypad right after the ticket was taken."""
-    center = _center_or_404(code)
-    ticket = _ticket_or_404(token)
-    if ticket.center_id != center.id:
-        abort(404)
+    _, ticket = _kiosk_ticket_or_404(code, token)
     form = NotifyForm()
     if _opt_in(ticket, form):
         return redirect(url_for("queueing.printed_ticket", code=code, token=token))
     return printed_ticket(code, token, notify_form=form), 422
+
+
+@bp.post("/kiosk/<code>/tickets/<token>/assist")
+@device_language
+def kiosk_assist(code: str, token: str) -> Any:
+    """帮办代办 asked for on the printed ticket: the clerk will see the holder needs help."""
+    _, ticket = _kiosk_ticket_or_404(code, token)
+    if ActionForm().validate_on_submit():
+        try:
+            services.ask_for_help(ticket)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+    return redirect(url_for("queueing.printed_ticket", code=code, token=token))
 
 
 @bp.post("/t/<token>/notify/stop")
@@ -187,11 +304,14 @@ def _ticket_page(
     notify_form: NotifyForm | None = None,
     rating_form: TicketRatingForm | None = None,
 ) -> str:
+    now = now_utc()
     return render_template(
         "queueing/ticket.html",
         ticket=ticket,
         center=ticket.center,
-        position=services.queue_position(ticket, now=now_utc()),
+        now=now,
+        requeue_until=services.requeue_until(ticket),
+        position=services.queue_position(ticket, now=now),
         rating_form=rating_form or TicketRatingForm(formdata=None),
         notify_form=notify_form or NotifyForm(formdata=None),
     )
@@ -221,20 +341,21 @@ def rate(token: str) -> Any:
 
 
 @bp.post("/kiosk/<code>/requeue")
+@device_language
 def requeue_missed(code: str) -> Any:
     """Put a resident who missed their call back in the queue, by their ticket number."""
     center = _center_or_404(code)
     form = KioskRequeueForm()
     if not form.validate_on_submit():
         flash(_("Enter your ticket number, e.g. B017."), "error")
-        return redirect(url_for("queueing.kiosk", code=code, _anchor="requeue"))
+        return redirect(url_for("queueing.kiosk_requeue", code=code))
     now = now_utc()
     try:
         ticket = services.requeue_missed_ticket(center, form.number.data, now=now)
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("queueing.kiosk", code=code, _anchor="requeue"))
+        return redirect(url_for("queueing.kiosk_requeue", code=code))
     db.session.commit()
     ahead = services.queue_position(ticket, now=now).ahead
     flash(
@@ -250,12 +371,13 @@ def requeue_missed(code: str) -> Any:
 
 
 @bp.post("/kiosk/<code>/arrivals")
+@device_language
 def kiosk_arrival(code: str) -> Any:
     """The kiosk scanned a ticket taken from the phone: its holder is in the hall. A remote
     ticket whose turn came before is put back (once, under the requeue rule)."""
     center = _center_or_404(code)
     form = KioskArrivalForm()
-    back = redirect(url_for("queueing.kiosk", code=code, _anchor="arrival"))
+    back = redirect(url_for("queueing.kiosk_check_in", code=code, _anchor="arrival"))
     if not form.validate_on_submit():
         flash(_("Scan the QR code on your phone's ticket page."), "error")
         return back

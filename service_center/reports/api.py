@@ -43,6 +43,7 @@ def figures_json(f: Figures) -> dict[str, Any]:
         "tickets_walk_in": f.tickets_walk_in,
         "tickets_booked": f.tickets_booked,
         "tickets_remote": f.tickets_remote,
+        "tickets_assisted": f.tickets_assisted,
         "no_shows": f.no_shows,
         "unserved": f.unserved,
         "tickets": {
@@ -50,6 +51,7 @@ def figures_json(f: Figures) -> dict[str, Any]:
                 "issued": t.tickets_issued,
                 "booked": t.tickets_booked,
                 "remote": t.tickets_remote,
+                "assisted": t.tickets_assisted,
                 "no_shows": t.no_shows,
                 "unserved": t.unserved,
             }

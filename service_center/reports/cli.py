@@ -72,6 +72,8 @@ def figures_lines(f: Figures, title: str) -> list[str]:
         + f" {f.tickets_booked}, "
         + _("of which from the phone")
         + f" {f.tickets_remote}) · "
+        + _("Assisted (帮办代办)")
+        + f" {f.tickets_assisted} · "
         + _("No-shows (过号)")
         + f" {f.no_shows} · "
         + _("Unserved at closing")

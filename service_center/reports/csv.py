@@ -116,6 +116,7 @@ def days_csv(rows: list[DayTypeRow]) -> Iterator[str]:
         _("No-shows"),
         _("Unserved at closing"),
         _("Tickets from the phone"),
+        _("Assisted tickets (帮办代办)"),
         _("Mean waiting time (s)"),
         _("Mean service time (s)"),
     ]
@@ -134,6 +135,7 @@ def days_csv(rows: list[DayTypeRow]) -> Iterator[str]:
                 r.no_shows,
                 r.unserved,
                 r.tickets_remote,
+                r.tickets_assisted,
                 _blank(r.wait.mean),
                 _blank(r.service.mean),
             ]

@@ -66,6 +66,7 @@ class CaseTypeFigures:
     tickets_issued: int = 0
     tickets_booked: int = 0
     tickets_remote: int = 0  #: taken from the phone (远程取号)
+    tickets_assisted: int = 0  #: help asked for (帮办代办), whatever the channel
     no_shows: int = 0
     unserved: int = 0  #: still waiting or called when the center closed
 
@@ -153,6 +154,10 @@ class Figures:
     @property
     def tickets_remote(self) -> int:
         return sum(t.tickets_remote for t in self.case_types)
+
+    @property
+    def tickets_assisted(self) -> int:
+        return sum(t.tickets_assisted for t in self.case_types)
 
     @property
     def tickets_walk_in(self) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..catalogue.models import CaseType
+from ..glossary import duration
 from ..i18n import current_language
 from ..queueing.models import Outcome
 
@@ -41,22 +41,8 @@ def case_type_sentence(counts: Iterable[tuple[CaseType, int]]) -> str:
     return sentence
 
 
-def seconds_whole(seconds: float) -> int:
-    return int(Decimal(str(seconds)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-
-
-def format_duration(seconds: float | None) -> str:
-    """Say a time in hours, minutes and seconds (rounded to the second): "38 分 05 秒"."""
-    if seconds is None:
-        return "—"
-    total = seconds_whole(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return _("%(h)d h %(m)02d min %(s)02d s", h=hours, m=minutes, s=secs)
-    if minutes:
-        return _("%(m)d min %(s)02d s", m=minutes, s=secs)
-    return _("%(s)d s", s=secs)
+#: the glossary's one way to say a duration (desk and reports alike)
+format_duration = duration
 
 
 def format_number(value: float | None, suffix: str = "") -> str:

@@ -18,6 +18,7 @@ from . import summaries
 @signals.ticket_issued.connect
 @signals.ticket_no_show.connect
 @signals.ticket_requeued.connect
+@signals.ticket_reinstated.connect
 @signals.ticket_unserved.connect
 def _tickets_of_its_day(ticket: Ticket, **_: Any) -> None:
     """Tickets issued, no-shows and unserved count on the ticket's day (closed late, the day

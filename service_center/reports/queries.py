@@ -53,8 +53,16 @@ def daily_counts() -> Select[Any]:
 
 @functools.cache
 def ticket_groups(by_day: bool) -> Select[Any]:
-    """Tickets per case type, channel (booked, remote or neither), final state and window."""
-    keys = (Ticket.case_type_id, Ticket.is_booked, Ticket.is_remote, Ticket.state, Ticket.window_id)
+    """Tickets per case type, channel (booked, remote or neither), assisted or not, final
+    state and window."""
+    keys = (
+        Ticket.case_type_id,
+        Ticket.is_booked,
+        Ticket.is_remote,
+        Ticket.is_assisted,
+        Ticket.state,
+        Ticket.window_id,
+    )
     day = (Ticket.center_id, Ticket.service_date) if by_day else ()
     return select(*day, *keys, func.count()).where(of_days(Ticket)).group_by(*day, *keys)
 

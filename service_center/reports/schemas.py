@@ -75,6 +75,7 @@ class ReportTickets(Output):
     issued: int
     booked: int
     remote: int = Field(description="taken from the phone (远程取号)")
+    assisted: int = Field(description="help asked for (帮办代办), whatever the channel")
     no_shows: int
     unserved: int = Field(description="still waiting or called when the center closed")
 
@@ -118,6 +119,7 @@ class ReportFigures(Output):
     tickets_walk_in: int
     tickets_booked: int
     tickets_remote: int = Field(description="taken from the phone (远程取号)")
+    tickets_assisted: int = Field(description="help asked for (帮办代办), whatever the channel")
     no_shows: int
     unserved: int = Field(description="tickets still waiting or called when the center closed")
     tickets: dict[str, ReportTickets] = Field(description="tickets per case type code")

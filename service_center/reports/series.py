@@ -124,6 +124,7 @@ class DayTypeRow:
     no_shows: int
     unserved: int
     tickets_remote: int = 0
+    tickets_assisted: int = 0
 
 
 def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
@@ -153,14 +154,15 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
         sums[1] += w_n
         sums[2] += int(s_sum)
         sums[3] += s_n
-    tickets: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for center_id, day, type_id, is_booked, is_remote, state, n in db.session.execute(
+    tickets: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    for center_id, day, type_id, is_booked, is_remote, is_assisted, state, n in db.session.execute(
         select(
             Ticket.center_id,
             Ticket.service_date,
             Ticket.case_type_id,
             Ticket.is_booked,
             Ticket.is_remote,
+            Ticket.is_assisted,
             Ticket.state,
             func.count(),
         )
@@ -171,6 +173,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
             Ticket.case_type_id,
             Ticket.is_booked,
             Ticket.is_remote,
+            Ticket.is_assisted,
             Ticket.state,
         )
     ):
@@ -180,6 +183,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
         counts[2] += n if state is TicketState.NO_SHOW else 0
         counts[3] += n if state is TicketState.UNSERVED else 0
         counts[4] += n if is_remote and not is_booked else 0
+        counts[5] += n if is_assisted else 0
     centers = {c.id: c for c in scope.centers}
     types = {t.id: t for t in list_case_types()}
     keys = sorted(
@@ -188,7 +192,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
     rows = []
     for key in keys:
         sums = waits.get(key, [0, 0, 0, 0])
-        issued, booked, no_shows, unserved, remote = tickets.get(key, [0, 0, 0, 0, 0])
+        issued, booked, no_shows, unserved, remote, assisted = tickets.get(key, [0] * 6)
         rows.append(
             DayTypeRow(
                 center=centers[key[0]],
@@ -201,6 +205,7 @@ def day_type_rows(scope: Scope, first: date, last: date) -> list[DayTypeRow]:
                 tickets_issued=issued,
                 tickets_booked=booked,
                 tickets_remote=remote,
+                tickets_assisted=assisted,
                 no_shows=no_shows,
                 unserved=unserved,
             )

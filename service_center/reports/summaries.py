@@ -56,7 +56,7 @@ from .tally import StaleSummary, Tally, Times, tally_days
 log = logging.getLogger(__name__)
 
 #: the layout of ``ReportDay.figures``; a summary of another layout is computed again
-FORMAT = 4
+FORMAT = 5
 #: a day counts as closed this long after the center's local midnight
 GRACE = timedelta(minutes=10)
 _OUTCOMES = {o.value: o for o in Outcome}
@@ -283,10 +283,11 @@ def _add_stored(total: Tally, data: dict[str, Any]) -> None:
     items = total.items
     for item_id, n in data["itm"]:
         items[item_id] += n
-    for type_id, issued, booked, no_shows, unserved, remote in data["tk"]:
+    for type_id, issued, booked, no_shows, unserved, remote, assisted in data["tk"]:
         total.issued[type_id] += issued
         total.booked[type_id] += booked
         total.remote[type_id] += remote
+        total.assisted[type_id] += assisted
         total.no_shows[type_id] += no_shows
         total.unserved[type_id] += unserved
     for window_id, n in data["wns"]:
@@ -336,6 +337,7 @@ def _as_json(tally: Tally) -> str:
                 tally.no_shows[t],
                 tally.unserved[t],
                 tally.remote[t],
+                tally.assisted[t],
             ]
             for t in sorted(types)
         ],

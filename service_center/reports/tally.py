@@ -130,6 +130,7 @@ class Tally:
         self.issued: Counter[int] = Counter()
         self.booked: Counter[int] = Counter()
         self.remote: Counter[int] = Counter()  #: taken from the phone (远程取号)
+        self.assisted: Counter[int] = Counter()  #: help asked for (帮办代办)
         self.no_shows: Counter[int] = Counter()
         #: tickets the day closed on before they were served (``queueing.closing``)
         self.unserved: Counter[int] = Counter()
@@ -165,11 +166,14 @@ class Tally:
         type_id: int,
         is_booked: bool,
         is_remote: bool,
+        is_assisted: bool,
         state: TicketState,
         window_id: int | None,
         n: int,
     ) -> None:
         self.issued[type_id] += n
+        if is_assisted:
+            self.assisted[type_id] += n
         if is_booked:
             self.booked[type_id] += n
         elif is_remote:
@@ -198,6 +202,7 @@ class Tally:
         self.issued.update(other.issued)
         self.booked.update(other.booked)
         self.remote.update(other.remote)
+        self.assisted.update(other.assisted)
         self.no_shows.update(other.no_shows)
         self.unserved.update(other.unserved)
         self.window_no_shows.update(other.window_no_shows)
@@ -238,6 +243,7 @@ class Tally:
                 tickets_issued=self.issued[t.id],
                 tickets_booked=self.booked[t.id],
                 tickets_remote=self.remote[t.id],
+                tickets_assisted=self.assisted[t.id],
                 no_shows=self.no_shows[t.id],
                 unserved=self.unserved[t.id],
             )

@@ -30,6 +30,7 @@ from tests.fixtures.notifications import webhook_config
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -147,6 +148,21 @@ def new_context(browser: Any, live_server: LiveServer, **options: Any) -> Any:
     under the policy and fails on any violation."""
     options.setdefault("locale", "zh-CN")
     return browser.new_context(base_url=live_server.url, bypass_csp=True, **options)
+
+
+def check_accessibility(page: Any) -> None:
+    """axe-core's WCAG 2 A/AA rules find nothing on the page (node_modules from ``npm ci``)."""
+    if not AXE.exists():
+        if IN_CI:
+            pytest.fail("node_modules/axe-core is missing: run npm ci (scripts/test.sh does)")
+        pytest.skip("axe-core is not installed: npm ci")
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})).violations"
+        ".map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
+    assert result == [], f"{page.url}: {result}"
 
 
 @pytest.fixture

@@ -35,7 +35,8 @@ def under_policy(browser: Any, live_server: Any) -> tuple[Any, Any, list[str]]:
 def test_residents_and_the_hall_see_no_policy_violation(browser, live_server):
     context, page, violations = under_policy(browser, live_server)
     try:
-        page.goto("/kiosk/qinghe?case_type=livelihood")
+        page.goto("/kiosk/qinghe?case_type=livelihood")  # a case type's departments
+        page.locator("a.kiosk-department").first.click()
         page.locator("button.kiosk-item").first.click()
         expect(page.locator(".receipt-qr")).to_be_visible()  # the printed ticket, its script
         page.goto("/centers/qinghe/services")

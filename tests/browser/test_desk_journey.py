@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from service_center.catalogue.models import Center, ServiceItem
+from service_center.clock import to_local
 from service_center.db import db
+from service_center.queueing.models import Ticket
 from tests.browser.conftest import new_context
 
 pytestmark = pytest.mark.browser
@@ -75,7 +78,7 @@ def test_clerk_serves_a_kiosk_ticket_by_keyboard_and_the_resident_rates(page, br
         item_id, item_name = item.id, item.name_zh
 
     # the resident takes a ticket at the kiosk and opens its page on the phone
-    page.goto("/kiosk/zhuangzhai?case_type=livelihood")
+    page.goto(f"/kiosk/zhuangzhai?q={item_name}")
     page.locator("button.kiosk-item", has_text=item_name).click()
     mine = page.locator("#ticket-number").inner_text()
     assert re.fullmatch(r"M\d{3}", mine)
@@ -94,7 +97,7 @@ def test_clerk_serves_a_kiosk_ticket_by_keyboard_and_the_resident_rates(page, br
     desk.locator("#desk-link").click()
     desk.locator(f"#window-{WINDOW} button", has_text="上岗").click()
     expect(desk.locator("h1")).to_contain_text(f"{WINDOW} 号窗口")
-    expect(desk.locator("#window-status")).to_have_text("开放")
+    expect(desk.locator("#window-status")).to_have_text("空闲")
     expect(desk.locator("#queue")).to_contain_text(mine)
 
     # a lost connection shows a banner, which goes once the desk reaches the server again
@@ -172,3 +175,99 @@ def test_clerk_serves_a_kiosk_ticket_by_keyboard_and_the_resident_rates(page, br
         re.compile("status-closed")
     )
     context.close()
+
+
+def sign_on(browser, live_server, window: int):
+    """The demo clerk signed in and on to ``window``; return the desk page."""
+    context = new_context(browser, live_server, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    desk = context.new_page()
+    desk.goto("/auth/login")
+    desk.fill("#username", "zz-clerk")
+    desk.fill("#password", "demo-pass-2026")
+    desk.locator("main form button[type=submit]").click()
+    desk.locator("#desk-link").click()
+    desk.locator(f"#window-{window} button", has_text="上岗").click()
+    expect(desk.locator("h1")).to_contain_text(f"{window} 号窗口")
+    return desk
+
+
+def call_until(desk, number: str) -> None:
+    """Call (N) until ``number`` is at the window, serving the tickets before it."""
+    for _ in range(10):
+        desk.keyboard.press("n")
+        expect(desk.locator("#desk-message")).to_contain_text("正在呼叫")
+        called = desk.locator("#desk-message").inner_text().removeprefix("正在呼叫 ")[:4]
+        if called == number:
+            break
+        serve_current_by_keyboard(desk)
+    expect(desk.locator("#current-number")).to_have_text(number)
+
+
+@pytest.fixture
+def short_undo(live_server):
+    """The live server's undo time cut to 3 s for this test (10 s by default)."""
+    app = live_server.app
+    saved = app.config["QUEUE_NO_SHOW_UNDO_SECONDS"]
+    assert saved == 10
+    app.config["QUEUE_NO_SHOW_UNDO_SECONDS"] = 3
+    yield 3
+    app.config["QUEUE_NO_SHOW_UNDO_SECONDS"] = saved
+
+
+def test_a_no_show_is_undone_with_z_and_after_its_seconds_the_resident_reads_how_to_requeue(
+    page, browser, live_server, short_undo
+):
+    with live_server.app.app_context():
+        item_id = db.session.scalar(
+            select(ServiceItem.id)
+            .join(Center)
+            .where(Center.code == "zhuangzhai", ServiceItem.code == ITEM_CODE)
+        )
+    mine = issue_ticket(live_server, item_id)
+    with live_server.app.app_context():
+        token = db.session.scalar(
+            select(Ticket.token).where(Ticket.number == mine).order_by(Ticket.id.desc())
+        )
+    page.goto(f"/t/{token}")
+    desk = sign_on(browser, live_server, WINDOW)
+    call_until(desk, mine)
+    desk.keyboard.press("r")
+    expect(desk.locator("#current-state")).to_contain_text("已呼叫 2 次")
+    expect(page.locator("#window-text")).to_have_text(f"{WINDOW} 号窗口", timeout=10_000)
+
+    # X marks the no-show at once; the bar offers the undo, Z takes it back
+    desk.keyboard.press("x")
+    bar = desk.locator("#undo-bar")
+    expect(bar).to_contain_text(f"{mine} 号已标记过号")
+    expect(bar).to_contain_text("撤销")
+    expect(bar.locator(".undo-seconds")).to_have_text(re.compile(r"[1-3] 秒"))
+    expect(desk.locator("#current-number")).to_have_text("本窗口暂无号票")
+    shot(desk, "desk-undo-bar")
+    desk.keyboard.press("z")
+    expect(desk.locator("#desk-message")).to_have_text(f"已撤销过号：{mine} 号重新叫到本窗口。")
+    expect(desk.locator("#current-number")).to_have_text(mine)
+    expect(desk.locator("#current-state")).to_contain_text("已呼叫 2 次")
+    expect(bar).to_have_count(0)
+    # the resident's page is back at the window too
+    expect(page.locator("#called")).to_be_visible(timeout=15_000)
+
+    # marked again and left: after its seconds the bar goes, the no-show is final
+    desk.keyboard.press("x")
+    expect(bar).to_be_visible()
+    expect(bar).to_be_hidden(timeout=short_undo * 1000 + 3000)
+    with live_server.app.app_context():
+        missed_dt = db.session.scalar(select(Ticket.finished_dt).where(Ticket.token == token))
+    until = to_local(missed_dt + timedelta(minutes=30), "Asia/Shanghai").strftime("%H:%M")
+    status = page.locator("#status-text")
+    expect(status).to_contain_text(f"{until} 前可重新排队一次", timeout=15_000)
+    expect(status).to_contain_text("错过叫号？重新排队")
+    expect(status).to_contain_text(mine)
+    shot(page, "ticket-missed")
+    desk.keyboard.press("z")  # too late: nothing to undo
+    expect(desk.locator("#current-number")).to_have_text("本窗口暂无号票")
+
+    desk.on("dialog", lambda dialog: dialog.accept())
+    desk.keyboard.press("q")
+    desk.wait_for_url("**/desk")
+    desk.context.close()

@@ -10,6 +10,7 @@ Chromium may do, to prove the announcements do not wait for it.
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from types import SimpleNamespace
 
@@ -23,8 +24,9 @@ from service_center.catalogue.models import Center, ServiceItem
 from service_center.clock import now_utc
 from service_center.db import db
 from service_center.queueing import services as queue
-from service_center.queueing.models import Outcome, TicketState
+from service_center.queueing.models import Outcome, Ticket, TicketState
 from service_center.windows.models import Window
+from tests.browser.conftest import check_accessibility
 
 pytestmark = pytest.mark.browser
 
@@ -263,3 +265,93 @@ def test_the_window_screen_follows_its_ticket(page, live_server, window23, scree
     expect(state).to_have_text("暂停Paused", timeout=SOON)
     screenshot("display-window-paused")
     api(live_server, f"/api/v1/windows/{window23.id}/open", window23.token)
+
+
+def window_id(live_server, number: int) -> int:
+    with live_server.app.app_context():
+        center = db.session.scalar(select(Center).where(Center.code == "zhuangzhai"))
+        found = db.session.scalar(
+            select(Window.id).where(Window.center_id == center.id, Window.number == number)
+        )
+        db.session.remove()
+    return found
+
+
+def withdraw(live_server, ticket: dict) -> None:
+    """Cancel a ticket left waiting, so that no other test's window calls it."""
+    with live_server.app.app_context():
+        left = db.session.get(Ticket, ticket["id"])
+        if left.state is TicketState.WAITING:
+            queue.cancel_ticket(left, now=now_utc())
+            db.session.commit()
+        db.session.remove()
+
+
+def no_show(live_server, window23, ticket: dict) -> None:
+    recall(live_server, window23, ticket)  # a no-show needs two calls: "再次呼叫" shows first
+    api(live_server, f"/api/v1/tickets/{ticket['id']}/no-show", window23.token)
+
+
+def pause(live_server, window23, ticket: dict) -> None:
+    api(live_server, f"/api/v1/windows/{window23.id}/pause", window23.token)
+
+
+def transfer(live_server, window23, ticket: dict) -> None:
+    body = {"window": window_id(live_server, 22)}
+    api(live_server, f"/api/v1/tickets/{ticket['id']}/transfer", window23.token, body)
+
+
+def complete(live_server, window23, ticket: dict) -> None:
+    api(live_server, f"/api/v1/tickets/{ticket['id']}/start", window23.token)
+    body = {"outcome": "completed", "applicant_name": "测试", "applicant_phone": "13800138000"}
+    api(live_server, f"/api/v1/tickets/{ticket['id']}/complete", window23.token, body)
+
+
+@pytest.mark.parametrize("act", [no_show, pause, transfer, complete], ids=lambda act: act.__name__)
+def test_now_calling_drops_a_call_that_no_longer_stands(page, live_server, window23, act):
+    """A resident must never be sent to a window that no longer expects them."""
+    page.goto(HALL)
+    ticket = call_a_ticket(live_server, window23)
+    call = f"请 {ticket['number']} 号到 23 号窗口办理"
+    now = page.locator("#now-call")
+    tile = page.locator('#windows [data-window="23"]')
+    expect(now).to_contain_text(call, timeout=SOON)
+    expect(tile).to_contain_text(ticket["number"])
+    try:
+        act(live_server, window23, ticket)
+        expect(now).not_to_contain_text(call, timeout=SOON)
+        expect(now).not_to_contain_text(ticket["number"])
+        expect(tile).not_to_contain_text(ticket["number"])
+    finally:
+        api(live_server, f"/api/v1/windows/{window23.id}/open", window23.token)
+        withdraw(live_server, ticket)
+
+
+def test_a_paused_window_screen_drops_its_call(page, live_server, window23):
+    page.set_viewport_size({"width": 800, "height": 300})
+    page.goto(f"{HALL}/window/23")
+    state = page.locator("#counter-state")
+    ticket = call_a_ticket(live_server, window23)
+    expect(state).to_contain_text(ticket["number"], timeout=SOON)
+    try:
+        pause(live_server, window23, ticket)
+        expect(state).to_have_class(re.compile(r"\bstate-paused\b"), timeout=SOON)
+        expect(state).to_contain_text("暂停")
+        expect(state).not_to_contain_text(ticket["number"])
+    finally:
+        api(live_server, f"/api/v1/windows/{window23.id}/open", window23.token)
+
+
+def test_the_hall_and_the_window_screen_pass_axe_during_a_call(page, live_server, window23):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(HALL)
+    ticket = call_a_ticket(live_server, window23)
+    expect(page.locator("#now-call")).to_contain_text(ticket["number"], timeout=SOON)
+    recall(live_server, window23, ticket)
+    expect(page.locator("#recall-mark")).to_be_visible(timeout=SOON)
+    check_accessibility(page)
+
+    page.set_viewport_size({"width": 800, "height": 300})
+    page.goto(f"{HALL}/window/23")
+    expect(page.locator("#counter-state")).to_contain_text(ticket["number"])
+    check_accessibility(page)

@@ -36,7 +36,6 @@ def test_kiosk_ticket_then_phone_page_shows_the_window(page, live_server, screen
         db.session.commit()
 
     page.goto("/kiosk/zhuangzhai")
-    page.get_by_role("link", name="民生类").click()
     page.fill("#q", "低保")
     page.press("#q", "Enter")
     page.locator("button.kiosk-item").first.click()

@@ -174,7 +174,12 @@ def test_each_bad_field_gets_a_message_beside_it(
     assert f'id="{field}-error">' in page
     error = re.search(rf'id="{field}-error">([^<]*)<', page).group(1)
     assert message in error
-    assert f'aria-describedby="{field}-error"' in page
+    described = re.search(
+        rf'id="{field}"[^>]*aria-describedby="([^"]*)"|aria-describedby="([^"]*)"[^>]*id="{field}"',
+        page,
+    )
+    assert f"{field}-error" in "".join(filter(None, described.groups())).split()
+    assert f'href="#{field}"' in page  # the error summary links to the field
     assert appointments() == []
 
 

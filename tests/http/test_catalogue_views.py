@@ -89,7 +89,7 @@ def test_item_of_another_center_is_404(client, world):
 def test_english_pages_from_accept_language(client, world):
     page = client.get("/centers/testtown/services", headers=EN).get_data(as_text=True)
     assert "Service items" in page and "Business" in page
-    assert '<html lang="en">' in page
+    assert '<html lang="en" ' in page
 
 
 def test_language_switch_is_remembered(client, world):

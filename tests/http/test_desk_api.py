@@ -204,3 +204,31 @@ def test_a_no_show_requeued_by_the_clerk_waits_behind_the_others(
     state = client.get(f"/api/v1/windows/{window.id}/desk").get_json()
     assert [t["number"] for t in state["queue"]] == ["B002", "B001"]
     assert state["queue"][1]["requeued"] is True
+
+
+def test_the_clerk_undoes_a_no_show_within_its_seconds_and_not_after(
+    world, client, clock, issue, clerk_at_window_1
+):
+    issue(world.items.licence_change)
+    window = clerk_at_window_1
+    tid = client.post(f"/api/v1/windows/{window.id}/call-next").get_json()["id"]
+    client.post(f"/api/v1/tickets/{tid}/recall")
+    client.post(f"/api/v1/tickets/{tid}/no-show")
+    clock.advance(seconds=4)
+    state = client.get(f"/api/v1/windows/{window.id}/desk").get_json()
+    assert state["undo"] == {
+        "id": tid,
+        "number": "B001",
+        "until": "2026-11-27T10:01:10+08:00",  # issued at 10:00, the clock went on
+        "seconds_left": 6,
+    }
+    undone = client.post(f"/api/v1/tickets/{tid}/undo-no-show")
+    assert (undone.status_code, undone.get_json()["status"]) == (200, "called")
+    assert undone.get_json()["window"] == window.number
+    client.post(f"/api/v1/tickets/{tid}/no-show")
+    clock.advance(seconds=11)
+    assert client.get(f"/api/v1/windows/{window.id}/desk").get_json()["undo"] is None
+    late = client.post(f"/api/v1/tickets/{tid}/undo-no-show")
+    assert late.status_code == 409
+    assert late.headers["Content-Type"].startswith("application/problem+json")
+    assert "B001 is final" in late.get_json()["detail"]

@@ -278,3 +278,20 @@ def test_the_desk_forms_carry_the_csrf_token(app, world, en, issue, at_desk):
         f"/api/v1/tickets/{ticket('B001').id}/recall", headers={"X-CSRFToken": meta}
     ).get_json()
     assert state["call_count"] == 2
+
+
+def test_the_desk_offers_to_undo_a_no_show_and_its_form_takes_it_back(
+    world, en, at_desk, issue, desk_clock
+):
+    issue(world.items.licence)
+    post(en, f"{at_desk}/call-next")
+    tid = ticket("B001").id
+    post(en, f"{at_desk}/tickets/{tid}/recall")
+    _, page = post(en, f"{at_desk}/tickets/{tid}/no-show")
+    assert 'id="undo-bar"' in page and "B001 marked no-show" in page
+    assert f'action="{at_desk}/tickets/{tid}/undo-no-show"' in page
+    desk_clock.advance(seconds=9)
+    _, page = post(en, f"{at_desk}/tickets/{tid}/undo-no-show")
+    assert "No-show undone: B001 is called at this window again." in page
+    assert current_number(page) == "B001" and 'id="undo-bar"' not in page
+    assert ticket("B001").state is TicketState.CALLED

@@ -25,11 +25,45 @@ def frozen_morning():
         yield
 
 
-def test_kiosk_shows_case_types_then_items(client, world):
+def test_kiosk_shows_case_types_then_departments_then_items(client, world):
     home = client.get("/kiosk/testtown", headers=ZH).get_data(as_text=True)
     assert all(name in home for name in ("商事类", "投资类", "民生类"))
-    items = client.get("/kiosk/testtown?case_type=business", headers=ZH).get_data(as_text=True)
+    departments = client.get("/kiosk/testtown?case_type=business").get_data(as_text=True)
+    assert "市场监督管理局" in departments and "民政局" not in departments
+    assert "个体工商户营业执照设立登记" not in departments
+    items = client.get("/kiosk/testtown?case_type=business&department=scjg").get_data(as_text=True)
     assert "个体工商户营业执照设立登记" in items and "最低生活保障申请" not in items
+
+
+def test_kiosk_speaks_chinese_whatever_the_browser_asks(client, world):
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    page = client.get("/kiosk/testtown", headers=english).get_data(as_text=True)
+    assert 'lang="zh-CN"' in page and "商事类" in page and ">English</a>" in page
+    assert "Livelihood" in client.get("/kiosk/testtown?lang=en").get_data(as_text=True)
+    client.set_cookie("lang", "en")  # the resident's own choice of the switch
+    assert "Livelihood" in client.get("/kiosk/testtown").get_data(as_text=True)
+    assert "Take a ticket" not in client.get("/t/nothing", headers=english).get_data(as_text=True)
+
+
+def test_a_closed_kiosk_shows_when_it_opens_and_only_check_in(client, world):
+    friday_evening = OPENING_MORNING.replace(hour=10)  # 18:00 in Shanghai
+    with patch("service_center.queueing.views.now_utc", return_value=friday_evening):
+        page = client.get("/kiosk/testtown", headers=ZH).get_data(as_text=True)
+        search = client.get("/kiosk/testtown?q=yyzz", headers=ZH).get_data(as_text=True)
+    assert page.count('id="closed-notice"') == 1 and "flash-warning" not in page
+    assert "本中心将于2026年11月30日星期一 09:00恢复办公" in page
+    assert 'action="/kiosk/testtown/check-in"' in page
+    assert "kiosk-item" not in page and "kiosk-type" not in page and "requeue" not in page
+    assert "营业执照" not in search and 'id="closed-notice"' in search
+
+
+def test_kiosk_screens_are_not_stored(client, world):
+    response = client.post("/kiosk/testtown/tickets", data={"service_id": world.items.food.id})
+    printed = client.get(response.headers["Location"])
+    assert printed.headers["Cache-Control"] == "no-store"
+    assert 'http-equiv="refresh"' not in printed.get_data(as_text=True)
+    assert 'id="countdown-seconds">10<' in printed.get_data(as_text=True)
+    assert client.get("/kiosk/testtown").headers["Cache-Control"] == "no-store"
 
 
 def test_kiosk_search_by_pinyin(client, world):
@@ -66,18 +100,15 @@ def test_kiosk_refuses_outside_hours_with_a_clear_message(client, world):
 
 
 def test_priority_box_only_when_the_center_offers_it(client, world):
-    assert 'name="priority"' not in client.get("/kiosk/testtown?case_type=business").get_data(
-        as_text=True
-    )
+    items = "/kiosk/testtown?case_type=business&department=scjg"
+    assert 'name="priority"' not in client.get(items).get_data(as_text=True)
     client.post(
         "/kiosk/testtown/tickets", data={"service_id": world.items.licence.id, "priority": "y"}
     )
     assert db.session.query(Ticket).one().is_priority is False
     world.center.kiosk_priority_enabled = True
     db.session.commit()
-    assert 'name="priority"' in client.get("/kiosk/testtown?case_type=business").get_data(
-        as_text=True
-    )
+    assert 'name="priority"' in client.get(items).get_data(as_text=True)
     client.post(
         "/kiosk/testtown/tickets", data={"service_id": world.items.food.id, "priority": "y"}
     )

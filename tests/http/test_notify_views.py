@@ -19,6 +19,12 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
+def english_kiosk(client):
+    """The resident chose English with the kiosk's switch (the kiosk ignores Accept-Language)."""
+    client.set_cookie("lang", "en")
+
+
+@pytest.fixture
 def app_config(gateway) -> dict[str, Any]:
     return {**NO_LIMITS, **webhook_config(gateway)}
 
@@ -31,7 +37,7 @@ def take(client, world) -> dict[str, Any]:
     return response.get_json()
 
 
-def test_the_kiosk_takes_a_number_and_shows_it_masked(client, world, app_clock):
+def test_the_kiosk_takes_a_number_and_shows_it_masked(english_kiosk, client, world, app_clock):
     ticket = take(client, world)
     url = f"/kiosk/testtown/tickets/{ticket['token']}"
     page = client.get(url, headers=EN).get_data(as_text=True)

@@ -16,6 +16,14 @@ from tests.fixtures.booking import NO_LIMITS
 from tests.fixtures.notifications import webhook_config
 
 EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def english_kiosk(client):
+    """The resident chose English with the kiosk's switch (the kiosk ignores Accept-Language)."""
+    client.set_cookie("lang", "en")
+
+
 ZH = {"Accept-Language": "zh-CN"}
 
 
@@ -143,7 +151,7 @@ def test_the_api_refuses_where_not_allowed_and_over_the_caps(client, world, remo
 
 
 def test_the_kiosk_scan_confirms_arrival_and_puts_a_missed_number_back(
-    client, world, remote_on, open_windows, app_clock
+    english_kiosk, client, world, remote_on, open_windows, app_clock
 ):
     first = take(client, world).get_json()
     second = take(client, world, phone="13800000002").get_json()

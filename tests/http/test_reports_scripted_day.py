@@ -159,6 +159,7 @@ def test_daily_api_gives_the_same_figures(client, login_as, at_the_end):
         "issued": 6,
         "booked": 0,
         "remote": 0,
+        "assisted": 0,
         "no_shows": 0,
         "unserved": 0,
     }
@@ -277,7 +278,7 @@ def test_cli_prints_the_same_daily_totals(runner, at_the_end):
     assert "business 3, investment 2, livelihood 5 · All case types 10" in out
     assert (
         "Tickets issued 14 (of which walk-in 13, of which booked 1, of which from the phone 0)"
-        " · No-shows (过号) 1"
+        " · Assisted (帮办代办) 0 · No-shows (过号) 1"
     ) in out
     assert (
         "mean 21 min 48 s (1308.0 s), 90th percentile 21 min 00 s (1260 s), 10 cases measured"
@@ -375,11 +376,12 @@ def test_live_floor_shows_the_hall_at_the_end_of_the_script(client, login_as, at
         shown["windows-paused"],
         shown["windows-closed"],
     ) == ("1", "2", "1", "0")
-    assert shown["window-1-status"] == "Open, idle" and shown["window-1-clerk"] == "clerk"
+    assert shown["window-1-status"] == "Idle" and shown["window-1-clerk"] == "clerk"
     assert shown["window-2-status"] == "Paused"
     assert shown["window-4-status"] == "Serving" and shown["window-4-ticket"].startswith("B005")
     assert [shown[f"window-{n}-waiting"] for n in (1, 2, 3, 4)] == ["1", "1", "0", "1"]
-    assert '<meta http-equiv="refresh"' in html
+    # it updates in place by script, with a pause control, never by reloading (WCAG 2.2.1)
+    assert 'http-equiv="refresh"' not in html and 'id="live-pause"' in html
 
 
 def rebuild_from_events(center_id: int, day: date, timezone: str) -> dict[str, Any]:

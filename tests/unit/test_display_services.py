@@ -12,6 +12,7 @@ from service_center.display import feed, services
 from service_center.queueing import services as queue
 from service_center.queueing.models import EventKind, Outcome, TicketEvent, TicketState
 from service_center.windows.models import WindowState
+from tests.fixtures.queueing import OPENING_MORNING
 
 
 @pytest.fixture
@@ -159,5 +160,103 @@ def test_call_texts_in_chinese_and_english(app):
 
 
 def test_recent_tickets_list_each_ticket_once_below_the_latest():
-    calls = [{"number": n, "id": i} for i, n in enumerate(["B003", "B002", "B003", "M001", "B002"])]
+    numbers = ["B003", "B002", "B003", "M001", "B002"]
+    calls = [{"number": n, "id": i, "is_current": True} for i, n in enumerate(numbers)]
     assert [c["number"] for c in feed.recent_tickets(calls)] == ["B002", "M001"]
+
+
+def test_now_calling_is_the_newest_call_that_still_stands():
+    calls = [
+        {"number": "B003", "id": 3, "is_current": False},  # a no-show
+        {"number": "B002", "id": 2, "is_current": True},
+        {"number": "M001", "id": 1, "is_current": True},
+    ]
+    assert feed.now_calling(calls)["number"] == "B002"
+    assert [c["number"] for c in feed.recent_tickets(calls)] == ["B003", "M001"]
+    assert feed.now_calling([{**c, "is_current": False} for c in calls]) is None
+
+
+CALLED, SERVING = TicketState.CALLED, TicketState.SERVING
+OPEN, PAUSED, CLOSED = WindowState.OPEN, WindowState.PAUSED, WindowState.CLOSED
+
+
+def a_call(event_id=1, ticket_id=1, state=CALLED, held_at=5, window_state=OPEN) -> services.Call:
+    """A call of ticket ``ticket_id`` to window 5 (id 5), as things stand now."""
+    return services.Call(
+        event_id=event_id,
+        kind=EventKind.CALLED,
+        number=f"B00{ticket_id}",
+        window_number=5,
+        at=OPENING_MORNING,
+        case_type_id=1,
+        ticket_id=ticket_id,
+        ticket_state=state,
+        ticket_window_id=held_at,
+        window_id=5,
+        window_state=window_state,
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "held_at", "window_state", "stands"),
+    [
+        (CALLED, 5, OPEN, True),
+        (SERVING, 5, OPEN, True),  # the resident came: the window still expects them
+        (CALLED, 5, PAUSED, False),  # 暂停: nobody should walk to that window
+        (SERVING, 5, PAUSED, False),
+        (CALLED, 5, CLOSED, False),
+        (TicketState.NO_SHOW, 5, OPEN, False),  # 过号
+        (TicketState.WAITING, None, OPEN, False),  # transferred, waiting again
+        (CALLED, 7, OPEN, False),  # transferred and called to window 7 since
+        (TicketState.DONE, 5, OPEN, False),  # 办结
+        (TicketState.UNSERVED, 5, OPEN, False),
+    ],
+)
+def test_a_call_stands_while_its_ticket_is_held_at_an_open_window(
+    state, held_at, window_state, stands
+):
+    assert services.call_stands(
+        a_call(state=state, held_at=held_at, window_state=window_state)
+    ) is (stands)
+
+
+def test_only_the_latest_call_of_a_ticket_stands():
+    recalled = [a_call(event_id=3), a_call(event_id=2, ticket_id=2), a_call(event_id=1)]
+    marked = services.mark_current(recalled)
+    assert [(c.event_id, c.is_current) for c in marked] == [(3, True), (2, True), (1, False)]
+
+
+@pytest.mark.parametrize("act", ["no_show", "pause", "transfer", "complete"])
+def test_a_call_stops_standing_when_the_clerk_acts(world, open_windows, issue, clock, version, act):
+    ticket = issue(world.items.licence)
+    call(world.windows.business, clock)
+    assert [c.is_current for c in services.recent_calls(world.center, now=clock.now)] == [True]
+    before = version()
+    if act == "no_show":
+        queue.recall_ticket(ticket, now=clock.now)
+        queue.mark_no_show(ticket, now=clock.advance(minutes=1))
+    elif act == "pause":
+        queue.set_window_state(world.windows.business, WindowState.PAUSED, now=clock.now)
+    elif act == "transfer":
+        queue.transfer_ticket(ticket, now=clock.now, window=world.windows.comprehensive)
+    else:
+        queue.start_ticket(ticket, now=clock.now)
+        queue.complete_ticket(ticket, now=clock.advance(minutes=5), outcome=Outcome.COMPLETED)
+    db.session.commit()
+
+    assert not any(c.is_current for c in services.recent_calls(world.center, now=clock.now))
+    assert version() != before  # the screens fetch the board again: no 304
+    assert services.window_statuses(world.center)[0].ticket_number is None
+
+
+def test_a_paused_window_shows_no_ticket_until_it_opens_again(world, open_windows, issue, clock):
+    ticket = issue(world.items.licence)
+    call(world.windows.business, clock)
+    queue.set_window_state(world.windows.business, WindowState.PAUSED, now=clock.now)
+    db.session.commit()
+    assert services.window_statuses(world.center)[0].ticket_number is None
+
+    queue.set_window_state(world.windows.business, WindowState.OPEN, now=clock.advance(minutes=1))
+    db.session.commit()
+    assert services.window_statuses(world.center)[0].ticket_number == ticket.number
+    assert services.recent_calls(world.center, now=clock.now)[0].is_current

@@ -164,6 +164,25 @@
     return true;
   }
 
+  // The undo bar of a no-show just marked counts its seconds down, then goes (the server
+  // refuses an undo after them anyway; the next poll redraws the region without it).
+  function tickUndo() {
+    var bar = document.getElementById("undo-bar");
+    if (!bar || bar.hidden) { return; }
+    if (!bar.dataset.deadline) {
+      bar.dataset.deadline = String(Date.now() + 1000 * parseInt(bar.dataset.seconds, 10));
+    }
+    var left = Math.ceil((parseInt(bar.dataset.deadline, 10) - Date.now()) / 1000);
+    var label = bar.querySelector(".undo-seconds");
+    if (left <= 0) {
+      bar.hidden = true;
+      bar.querySelectorAll("[data-key]").forEach(function (el) { el.removeAttribute("data-key"); });
+      return;
+    }
+    label.textContent = fill(label.dataset.template, { seconds: left });
+  }
+  setInterval(tickUndo, 250);
+
   // Keep the queue, the counts and the current ticket live (other windows take tickets,
   // the kiosk issues them): poll the desk's state, redraw what changed.
   function poll() {

@@ -84,11 +84,21 @@
     return span;
   }
 
+  // the call shown large: the newest that still stands (not a no-show, a transfer, a
+  // completion, nor a call to a window paused since)
+  function nowCalling(calls) {
+    for (var i = 0; i < calls.length; i += 1) {
+      if (calls[i].is_current) { return calls[i]; }
+    }
+    return null;
+  }
+
   function recentTickets(calls) {
     var shown = {};
     var recent = [];
-    if (calls.length) { shown[calls[0].number] = true; }
-    calls.slice(1).forEach(function (call) {
+    var large = nowCalling(calls);
+    if (large) { shown[large.number] = true; }
+    calls.forEach(function (call) {
       if (!shown[call.number] && recent.length < 8) {
         shown[call.number] = true;
         recent.push(call);
@@ -102,7 +112,7 @@
   }
 
   function drawHall(data) {
-    var latest = data.calls[0];
+    var latest = nowCalling(data.calls);
     $("now").setAttribute("data-call-id", latest ? latest.id : "");
     $("now").setAttribute("data-call-kind", latest ? latest.kind : "");
     $("recall-mark").hidden = !(latest && latest.kind === "recalled");
@@ -115,7 +125,7 @@
       replaceChildren(now, [zh, en]);
     } else {
       var empty = el("p", "now-empty");
-      empty.appendChild(pair(labels.no_calls));
+      empty.appendChild(pair(data.calls.length ? labels.no_current_call : labels.no_calls));
       replaceChildren(now, [empty]);
     }
 
@@ -379,7 +389,8 @@
     clockOffset = serverNow - Date.now();
     var fresh = [];
     data.calls.slice().reverse().forEach(function (call) { // oldest first
-      if (!seen[call.id]) { fresh.push(call); }
+      // a call taken off before it reached the screen sends nobody anywhere
+      if (!seen[call.id] && call.is_current) { fresh.push(call); }
     });
     seen = {};
     data.calls.forEach(function (call) { seen[call.id] = true; });

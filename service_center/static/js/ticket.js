@@ -7,10 +7,30 @@
   var state = card.dataset.state;
   var $ = function (id) { return document.getElementById(id); };
   var statusText = $("status-text");
-  var finished = ["done", "no_show", "cancelled", "unserved"];
+  // a no-show may still be undone at the desk or put back at the kiosk: watched, more slowly
+  var finished = ["done", "cancelled", "unserved"];
+  // polls left while missed: as long as it may be put back, else a minute (an undo's time)
+  var missedFor = 12;
+
+  // A missed number: how to get back in the queue, until when; then that the time is over.
+  function expireRequeue() {
+    var left = parseInt(statusText.dataset.expiresIn || "", 10);
+    if (isNaN(left)) { return; }
+    missedFor = Infinity;
+    setTimeout(function () {
+      missedFor = 0;
+      statusText.dataset.no_show = statusText.dataset.expired;
+      if (state === "no_show") { statusText.textContent = statusText.dataset.expired; }
+    }, 1000 * left + 500);
+  }
+  expireRequeue();
 
   function render(t) {
     var previous = state;
+    if (t.status === "no_show" && previous !== "no_show") {
+      location.reload();  // the page tells until when the number can be put back
+      return;
+    }
     state = t.status;
     card.dataset.state = state;
     card.className = "ticket-card state-" + state;
@@ -46,7 +66,10 @@
       .then(function (t) {
         $("offline").hidden = true;
         render(t);
-        if (finished.indexOf(t.status) === -1) { setTimeout(poll, 2000); }
+        if (t.status === "no_show") {
+          missedFor -= 1;
+          if (missedFor > 0) { setTimeout(poll, 5000); }
+        } else if (finished.indexOf(t.status) === -1) { setTimeout(poll, 2000); }
       })
       .catch(function () { $("offline").hidden = false; setTimeout(poll, 4000); });
   }
