@@ -214,6 +214,36 @@ def look_ahead(now: datetime) -> tuple[date, date]:
     return today, today + timedelta(days=days)
 
 
+#: how far ``add_working_days`` looks beyond the days asked for: the longest closure a center
+#: could have in a row (Spring Festival, National Day, its own days) with room to spare
+WORKING_DAYS_SLACK = 120
+
+
+class NoWorkingDay(LookupError):
+    """A center keeps closed for longer than ``add_working_days`` looks."""
+
+
+def add_working_days(center: Center, day: date, count: int) -> date:
+    """Return the ``count``-th working day of ``center`` after ``day`` (``day`` itself not
+    counted): a deadline in working days (工作日), as the center's calendar has them —
+    holidays and the center's own closures skipped, 调休 working weekends counted, a year no
+    notice or library knows by the statutory rule. ``count`` 0 gives ``day`` itself.
+
+    :raises NoWorkingDay: when the center opens on fewer than ``count`` days in the
+        ``count`` weeks and ``WORKING_DAYS_SLACK`` days after ``day``.
+    """
+    if count <= 0:
+        return day
+    counted = 0
+    for offset in range(1, count * 7 + WORKING_DAYS_SLACK + 1):
+        candidate = day + timedelta(days=offset)
+        if day_status(center, candidate).is_open:
+            counted += 1
+            if counted == count:
+                return candidate
+    raise NoWorkingDay(f"{center.code} opens on fewer than {count} days after {day}")
+
+
 #: how far ``next_opening`` looks: past the longest run of closed days (Spring Festival + a
 #: center's own closure) with room to spare
 NEXT_OPENING_HORIZON_DAYS = 60
