@@ -166,6 +166,30 @@ def check_accessibility(page: Any) -> None:
 
 
 @pytest.fixture
+def demo_queue_empty(live_server: LiveServer) -> None:
+    """Nobody waits at the demo's main center when the test starts: a test that calls the
+    next ticket at a demo window and expects its own gets it, whatever an earlier test left
+    waiting (the live server's database lasts the whole session)."""
+    from sqlalchemy import select
+
+    from service_center.catalogue.models import Center
+    from service_center.clock import now_utc
+    from service_center.queueing import services
+    from service_center.queueing.models import Ticket, TicketState
+
+    with live_server.app.app_context():
+        waiting = db.session.scalars(
+            select(Ticket)
+            .join(Center)
+            .where(Center.code == "zhuangzhai", Ticket.state == TicketState.WAITING)
+        ).all()
+        for ticket in waiting:
+            services.cancel_ticket(ticket, now=now_utc())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
 def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     context = new_context(browser, live_server)
     context.set_default_timeout(10_000)

@@ -111,6 +111,7 @@ def test_a_supervisor_opens_a_window_for_a_new_item_and_a_new_clerk_serves_it(
         sign_ons.first.click()
         expect(desk.locator("h1")).to_contain_text("24 号窗口")
         expect(desk.locator("#queue")).to_contain_text(number)
+        desk.wait_for_load_state("load")  # the keys work once the desk's script has run
         desk.keyboard.press("n")
         expect(desk.locator("#current-number")).to_have_text(number)
         desk.screenshot(

@@ -189,6 +189,7 @@ def sign_on(browser, live_server, window: int):
     desk.locator("#desk-link").click()
     desk.locator(f"#window-{window} button", has_text="上岗").click()
     expect(desk.locator("h1")).to_contain_text(f"{window} 号窗口")
+    desk.wait_for_load_state("load")  # its script listens for the keys only once it has run
     return desk
 
 
@@ -216,7 +217,7 @@ def short_undo(live_server):
 
 
 def test_a_no_show_is_undone_with_z_and_after_its_seconds_the_resident_reads_how_to_requeue(
-    page, browser, live_server, short_undo
+    page, browser, live_server, short_undo, demo_queue_empty
 ):
     with live_server.app.app_context():
         item_id = db.session.scalar(

@@ -25,7 +25,9 @@ def staff_post(live_server, path: str, token: str) -> dict:
         return json.loads(response.read() or b"{}")
 
 
-def test_kiosk_ticket_then_phone_page_shows_the_window(page, live_server, screenshot):
+def test_kiosk_ticket_then_phone_page_shows_the_window(
+    page, live_server, screenshot, demo_queue_empty
+):
     with live_server.app.app_context():
         clerk = db.session.scalar(select(User).where(User.username == "zz-clerk"))
         token = issue_api_token(clerk, "browser-test", now=now_utc())

@@ -29,7 +29,9 @@ def api(live_server, method: str, path: str, token: str | None = None, body=None
         return json.loads(response.read() or b"{}")
 
 
-def test_supervisor_reads_the_days_headline_and_chart(page, live_server, screenshot):
+def test_supervisor_reads_the_days_headline_and_chart(
+    page, live_server, screenshot, demo_queue_empty
+):
     with live_server.app.app_context():
         supervisor = db.session.scalar(select(User).where(User.username == "zz-supervisor"))
         token = issue_api_token(supervisor, "reports-browser-test", now=now_utc())
