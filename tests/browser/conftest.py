@@ -101,7 +101,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         base_config(
             f"sqlite:///{folder / 'live.sqlite'}",
             WTF_CSRF_ENABLED=True,
+            # every browser test comes from 127.0.0.1: one "resident" to the rate limits, so
+            # they are raised here (tests/http checks the limits themselves)
             AUTH_LOGIN_FAILURE_LIMIT="1000 per minute",
+            BOOKING_RATE_LIMIT="1000 per minute",
+            BOOKING_LOOKUP_RATE_LIMIT="1000 per minute",
+            REMOTE_TICKET_RATE_LIMIT="1000 per minute",
         )
     )
     with app.app_context():
