@@ -85,6 +85,7 @@ def _register_areas(app: Flask) -> None:
     from .display import views as display_views
     from .metrics import views as metrics_views
     from .notifications import views as notifications_views
+    from .quality import views as quality_views
     from .queueing import views as queueing_views
     from .reports import views as reports_views
     from .windows import services as windows_services
@@ -98,6 +99,7 @@ def _register_areas(app: Flask) -> None:
     app.register_blueprint(desk_views.bp)
     app.register_blueprint(display_views.bp)
     app.register_blueprint(reports_views.bp)
+    app.register_blueprint(quality_views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics_views.bp)
@@ -113,6 +115,7 @@ def _register_areas(app: Flask) -> None:
     from .desk import api as desk_api  # noqa: F401
     from .display import api as display_api  # noqa: F401
     from .notifications import api as notifications_api  # noqa: F401
+    from .quality import api as quality_api  # noqa: F401
     from .queueing import api as queueing_api  # noqa: F401
     from .reports import api as reports_api  # noqa: F401
     from .windows import api as windows_api  # noqa: F401

@@ -17,10 +17,16 @@ from .queueing.models import (
     TicketState,
     WalkInCap,
 )
+from .quality.models import Breach, BreachKind, Rectification, RectificationState, WaitLimit
 from .reports.models import ReportDay, ReportDayTimes, ReportGeneration
 from .windows.models import Window, WindowState, window_services, window_staff
 
 __all__ = [
+    "Breach",
+    "BreachKind",
+    "Rectification",
+    "RectificationState",
+    "WaitLimit",
     "ApiToken",
     "Appointment",
     "AuditRecord",

@@ -73,6 +73,15 @@ class Center(db.Model):
     noshow_bar_days: Mapped[int] = mapped_column(default=30, server_default="30")
     #: a place freed on a full day is held this long for the first on its waiting list
     waitlist_hold_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    #: 差评整改: a rectification opened by a bad review is due within this many working days
+    rectification_days: Mapped[int] = mapped_column(default=5, server_default="5")
+    #: 服务时限: more tickets waiting than this is a breach (none: no limit)
+    queue_limit: Mapped[int | None]
+    #: a ticket served longer than this percentage of its item's standard minutes is a
+    #: breach (none: no limit); the longest waits per case type are ``quality.WaitLimit``
+    service_limit_percent: Mapped[int | None]
+    #: the phone or e-mail address of the supervisor on duty: one message per breach
+    duty_contact: Mapped[str | None] = mapped_column(String(254))
     #: bumped in the transaction of every write to the center's ``CalendarRow`` rows (hours,
     #: own days, walk-in caps): what their per-process copies are keyed by (calendar_rows.py)
     calendar_version: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -94,6 +103,12 @@ class Center(db.Model):
         CheckConstraint("noshow_limit >= 0", name="noshow_limit_nonnegative"),
         CheckConstraint("noshow_bar_days BETWEEN 1 AND 365", name="noshow_bar_days_range"),
         CheckConstraint("waitlist_hold_minutes BETWEEN 5 AND 1440", name="waitlist_hold_range"),
+        CheckConstraint("rectification_days BETWEEN 1 AND 60", name="rectification_days_range"),
+        CheckConstraint("queue_limit IS NULL OR queue_limit >= 1", name="queue_limit_positive"),
+        CheckConstraint(
+            "service_limit_percent IS NULL OR service_limit_percent BETWEEN 100 AND 1000",
+            name="service_limit_percent_range",
+        ),
     )
 
     @validates("code")

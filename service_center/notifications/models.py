@@ -34,6 +34,7 @@ class NotificationKind(enum.StrEnum):
     WARNED = "warned"  #: a missed booking: the warning before a bar
     BARRED = "barred"  #: missed bookings: no booking at the center until a date
     OFFER = "offer"  #: a place freed on a full day, held for the first on its waiting list
+    BREACH = "breach"  #: to the supervisor on duty: a service-level limit was breached
 
 
 class NotificationState(enum.StrEnum):

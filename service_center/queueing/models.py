@@ -439,6 +439,11 @@ class Case(db.Model):
     applicant_name: Mapped[str | None] = mapped_column(String(60))
     applicant_phone: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str] = mapped_column(Text, default="")
+    #: ``privacy.keyed_hash`` of the resident's phone (the applicant's, the booking's or the
+    #: one they asked to be told at): how a repeat visit is recognised (一次办成率)
+    phone_key: Mapped[str | None] = mapped_column(String(32))
+    #: documents missing (补正): the item's materials the resident lacked, one a line
+    missing_materials: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="case")
     service_item: Mapped[ServiceItem] = relationship()
@@ -457,6 +462,8 @@ class Case(db.Model):
         Index("ix_cases_date_type", "service_date", "case_type_id"),
         # the item's latest cases: the mean service time of every estimated wait
         Index("ix_cases_item_completed", "service_item_id", "completed_dt"),
+        # the one-trip rate: the same resident back for the same item within 30 days
+        Index("ix_cases_phone_item", "phone_key", "service_item_id", "service_date"),
     )
 
 
@@ -472,11 +479,22 @@ class Evaluation(db.Model):
     rating: Mapped[int]
     comment: Mapped[str] = mapped_column(Text, default="")
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the national scheme's optional sub-ratings of in-person service, 1–5 each
+    efficiency: Mapped[int | None]  #: 办事效率
+    attitude: Mapped[int | None]  #: 服务态度
+    service_level: Mapped[int | None]  #: 服务水平
+    #: the resident agreed to be called back about this rating (a bad review's 回访)
+    follow_up_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     case: Mapped[Case] = relationship(back_populates="evaluation")
 
     __table_args__ = (
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        CheckConstraint("efficiency IS NULL OR efficiency BETWEEN 1 AND 5", name="efficiency_range"),
+        CheckConstraint("attitude IS NULL OR attitude BETWEEN 1 AND 5", name="attitude_range"),
+        CheckConstraint(
+            "service_level IS NULL OR service_level BETWEEN 1 AND 5", name="service_level_range"
+        ),
         Index("ix_evaluations_day", "center_id", "service_date"),
         # the low ratings with a comment of a range (reports: the newest 20 of them)
         Index(

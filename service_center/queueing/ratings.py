@@ -74,6 +74,6 @@ def rate_case(
         created_dt=now,
     )
     db.session.add(evaluation)
-    signals.case_rated.send(evaluation, center=ticket.center, case=case_, now=now)
+    signals.case_rated.send(evaluation, center=ticket.center, case=case_, now=now, contact=None)
     db.session.flush()
     return evaluation

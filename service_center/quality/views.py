@@ -1,0 +1,10 @@
+"""The supervisors' quality pages under ``/quality``: one blueprint, its routes in the modules
+imported at the end (rectifications, service levels, the one-trip rate and the rankings)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("quality", __name__, url_prefix="/quality")
+
+from . import figure_views, rectification_views  # noqa: E402,F401  (their routes)
