@@ -5,6 +5,7 @@ from .auth.models import ApiToken, Role, User
 from .booking.models import Appointment, AppointmentState, BookingSlot
 from .catalogue.models import CaseType, Center, CenterDay, Department, OpeningHours, ServiceItem
 from .notifications.models import Notification, NotificationKind, NotificationState
+from .quality.models import Breach, BreachKind, Rectification, RectificationState, WaitLimit
 from .queueing.models import (
     Case,
     DailyCounter,
@@ -17,7 +18,6 @@ from .queueing.models import (
     TicketState,
     WalkInCap,
 )
-from .quality.models import Breach, BreachKind, Rectification, RectificationState, WaitLimit
 from .reports.models import ReportDay, ReportDayTimes, ReportGeneration
 from .windows.models import Window, WindowState, window_services, window_staff
 

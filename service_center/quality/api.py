@@ -1,1 +1,1 @@
-"""The quality loop in the JSON API: rectifications, rankings, the one-trip rate (filled in by its changes)."""
+"""The quality loop in the JSON API: rectifications, rankings, the one-trip rate."""

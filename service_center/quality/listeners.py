@@ -26,4 +26,6 @@ def _case_rated(
     **_: Any,
 ) -> None:
     if evaluation.rating <= rectifications.BAD_REVIEW:
-        rectifications.open_rectification(evaluation, center=center, case=case, now=now, contact=contact)
+        rectifications.open_rectification(
+            evaluation, center=center, case=case, now=now, contact=contact
+        )

@@ -3,7 +3,8 @@
 | who | figures (rankings, one-trip rate) | rectifications |
 | --- | --- | --- |
 | clerk | their own row only, at their center | none |
-| supervisor | their center | their center's: act on any; the resident's contact only on the ones assigned to them, while open |
+| supervisor | their center | their center's: act on any; the resident's contact only on |
+|   |   | the ones assigned to them, while open |
 | administrator of a center | that center | that center's, read only |
 | county administrator | every center | every center's, read only |
 """
@@ -47,7 +48,9 @@ def can_see_rectifications(user: User, center_id: int) -> bool:
 
 def can_act_on(user: User, item: Rectification) -> bool:
     """Verify, rectify, follow up, appeal, reassign: the center's supervisors."""
-    return user.is_authenticated and user.role is Role.SUPERVISOR and user.center_id == item.center_id
+    return (
+        user.is_authenticated and user.role is Role.SUPERVISOR and user.center_id == item.center_id
+    )
 
 
 def can_decide_appeal(user: User, item: Rectification) -> bool:

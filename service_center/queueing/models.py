@@ -490,7 +490,9 @@ class Evaluation(db.Model):
 
     __table_args__ = (
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
-        CheckConstraint("efficiency IS NULL OR efficiency BETWEEN 1 AND 5", name="efficiency_range"),
+        CheckConstraint(
+            "efficiency IS NULL OR efficiency BETWEEN 1 AND 5", name="efficiency_range"
+        ),
         CheckConstraint("attitude IS NULL OR attitude BETWEEN 1 AND 5", name="attitude_range"),
         CheckConstraint(
             "service_level IS NULL OR service_level BETWEEN 1 AND 5", name="service_level_range"
