@@ -94,14 +94,25 @@ def get_ticket(token: str) -> Any:
 @operation(
     "Rate the closed case of a ticket (好差评), once",
     description="rating 5 (very satisfied) … 1 (very dissatisfied); a comment is required "
-    "for 1 and 2.",
+    "for 1 and 2. The sub-ratings (办事效率, 服务态度, 服务水平) are optional; a phone for the "
+    "call-back is taken only with follow_up_consent and never sent back.",
     body=Rating,
     responses={201: ("The rating, recorded", Evaluation)},
     problems=(404, 409),
 )
 def rate_ticket(token: str, body: Rating) -> Any:
     ticket = services.get_ticket_by_token(token)
-    evaluation = ratings.rate_case(ticket, rating=body.rating, comment=body.comment, now=now_utc())
+    evaluation = ratings.rate_case(
+        ticket,
+        rating=body.rating,
+        comment=body.comment,
+        efficiency=body.efficiency,
+        attitude=body.attitude,
+        service_level=body.service_level,
+        follow_up_consent=body.follow_up_consent,
+        contact=body.contact,
+        now=now_utc(),
+    )
     db.session.commit()
     return jsonify(
         {
@@ -110,5 +121,9 @@ def rate_ticket(token: str, body: Rating) -> Any:
             "rated_at": to_local(evaluation.created_dt, ticket.center.timezone).isoformat(
                 timespec="seconds"
             ),
+            "efficiency": evaluation.efficiency,
+            "attitude": evaluation.attitude,
+            "service_level": evaluation.service_level,
+            "follow_up_consent": evaluation.follow_up_consent,
         }
     ), 201

@@ -9,7 +9,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..api.schema import MAX_ID
-from .ratings import COMMENT_MAX, RATING_LABELS
+from ..validators import PHONE_INPUT_MAX
+from .ratings import COMMENT_MAX, RATING_LABELS, SUB_RATINGS
 
 
 class KioskTicketForm(FlaskForm):
@@ -71,6 +72,9 @@ class KioskRequeueForm(FlaskForm):
     number = StringField(_l("Your ticket number"), validators=[DataRequired(), Length(max=8)])
 
 
+_SCALE = [SelectChoice(value, label) for value, label in RATING_LABELS.items()]
+
+
 class TicketRatingForm(FlaskForm):
     rating = RadioField(
         _l("How satisfied are you with the service?"),
@@ -82,4 +86,31 @@ class TicketRatingForm(FlaskForm):
         _l("Comment (optional)"),
         validators=[Optional(), Length(max=COMMENT_MAX)],
         description=_l("Required when you are dissatisfied: tell us what went wrong."),
+    )
+    #: 办事效率 / 服务态度 / 服务水平: optional; the range is the service's rule (its message)
+    efficiency = RadioField(
+        SUB_RATINGS["efficiency"],
+        choices=_SCALE,
+        coerce=int,
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    attitude = RadioField(
+        SUB_RATINGS["attitude"],
+        choices=_SCALE,
+        coerce=int,
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    service_level = RadioField(
+        SUB_RATINGS["service_level"],
+        choices=_SCALE,
+        coerce=int,
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    follow_up_consent = BooleanField(_l("The center may call me back about this"))
+    contact = StringField(
+        _l("Mobile number for the call-back"),
+        validators=[Optional(), Length(max=PHONE_INPUT_MAX)],
     )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..db import db, write_transaction
 from ..errors import Conflict, Invalid
+from ..validators import PersonalDataError, clean_mobile
 from . import signals
 from .models import Case, Evaluation, Ticket, TicketState
 
@@ -24,6 +25,12 @@ RATING_LABELS = {
 #: ratings this low ask the resident for the reason
 REASON_REQUIRED_BELOW = 3
 COMMENT_MAX = 500
+#: the national scheme's optional sub-ratings of in-person service, each 5 … 1
+SUB_RATINGS = {
+    "efficiency": _l("Efficiency"),  # 办事效率
+    "attitude": _l("Attitude"),  # 服务态度
+    "service_level": _l("Service quality"),  # 服务水平
+}
 
 
 class NotRateable(Conflict):
@@ -35,15 +42,27 @@ class AlreadyRated(Conflict):
 
 
 def rate_case(
-    ticket: Ticket, *, rating: object, comment: str | None = "", now: datetime
+    ticket: Ticket,
+    *,
+    rating: object,
+    comment: str | None = "",
+    efficiency: object = None,
+    attitude: object = None,
+    service_level: object = None,
+    follow_up_consent: bool = False,
+    contact: str | None = None,
+    now: datetime,
 ) -> Evaluation:
     """Record the one rating of the case ``ticket`` closed into.
 
-    A rating of 1 or 2 needs a comment saying why.
+    A rating of 1 or 2 needs a comment saying why. The sub-ratings are optional. A phone for
+    the call-back is taken only with the resident's consent to it, and is needed then unless
+    the case has a phone already; it goes to the listeners, never into the evaluation.
 
     :raises NotRateable: unless the ticket is done and has its case.
     :raises AlreadyRated: when the case has a rating already.
-    :raises Invalid: for a rating outside 1–5, a missing reason or a comment too long.
+    :raises Invalid: for a rating or sub-rating outside 1–5, a missing reason, a comment too
+        long, or a phone that is not a mobile number, missing or given without consent.
     """
     write_transaction()
     case_ = db.session.scalar(select(Case).where(Case.ticket_id == ticket.id).with_for_update())
@@ -55,6 +74,13 @@ def rate_case(
         raise Invalid(
             _("Choose a rating from 5 (very satisfied) to 1 (very dissatisfied)."), field="rating"
         )
+    scores = {"efficiency": efficiency, "attitude": attitude, "service_level": service_level}
+    for name, score in scores.items():
+        if score is not None and not _is_score(score):
+            raise Invalid(
+                _("Choose from 5 (very satisfied) to 1 (very dissatisfied), or leave it empty."),
+                field=name,
+            )
     text = (comment or "").strip()
     if len(text) > COMMENT_MAX:
         raise Invalid(
@@ -65,6 +91,7 @@ def rate_case(
         raise Invalid(
             _("Please tell us what went wrong, so the center can improve."), field="comment"
         )
+    phone = _call_back_phone(ticket, bool(follow_up_consent), contact)
     evaluation = Evaluation(
         case_id=case_.id,
         center_id=case_.center_id,
@@ -72,8 +99,64 @@ def rate_case(
         rating=rating,
         comment=text,
         created_dt=now,
+        follow_up_consent=bool(follow_up_consent),
+        **scores,
     )
     db.session.add(evaluation)
-    signals.case_rated.send(evaluation, center=ticket.center, case=case_, now=now, contact=None)
+    signals.case_rated.send(evaluation, center=ticket.center, case=case_, now=now, contact=phone)
     db.session.flush()
     return evaluation
+
+
+def check_rateable(ticket: Ticket) -> None:
+    """Say before the form is shown (the kiosk's scan) whether the ticket can be rated.
+
+    :raises NotRateable: unless the ticket is done and has its case.
+    :raises AlreadyRated: when the case has a rating already.
+    """
+    case_ = ticket.case
+    if ticket.state is not TicketState.DONE or case_ is None:
+        raise NotRateable()
+    if case_.evaluation is not None:
+        raise AlreadyRated()
+
+
+def has_phone(ticket: Ticket) -> bool:
+    """Whether the center has a phone of the resident for a call-back (the case's, the
+    booking's or the one given for messages)."""
+    case_ = ticket.case
+    appointment = ticket.appointment
+    return bool(
+        (case_ is not None and case_.applicant_phone)
+        or (appointment is not None and appointment.phone)
+        or _is_mobile(ticket.notify_address)
+    )
+
+
+def _is_score(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value in RATING_LABELS
+
+
+def _is_mobile(value: str | None) -> bool:
+    try:
+        clean_mobile(value)
+    except PersonalDataError:
+        return False
+    return True
+
+
+def _call_back_phone(ticket: Ticket, consent: bool, contact: str | None) -> str | None:
+    """The normalised phone given for the call-back, or None to use the case's."""
+    if not (contact or "").strip():
+        if consent and not has_phone(ticket):
+            raise Invalid(_("Give a phone number the center can call you on."), field="contact")
+        return None
+    if not consent:
+        raise Invalid(
+            _("A phone number is taken only for a call-back: agree to it, or leave it empty."),
+            field="contact",
+        )
+    try:
+        return clean_mobile(contact)
+    except PersonalDataError as exc:
+        raise Invalid(str(exc), field="contact") from None

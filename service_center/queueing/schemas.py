@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from flask_babel import lazy_gettext as _l
 
 from ..api.schema import DbId, Field, Input, Output, Says, StrictBool, StrictInt, StrictStr, Text
+from ..validators import PHONE_INPUT_MAX
 from .ratings import COMMENT_MAX
 
 TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "cancelled", "unserved"]
@@ -48,6 +49,10 @@ class Evaluation(Output):
     rating: int = Field(ge=1, le=5)
     comment: str
     rated_at: datetime
+    efficiency: int | None = Field(ge=1, le=5, description="办事效率, when rated")
+    attitude: int | None = Field(ge=1, le=5, description="服务态度, when rated")
+    service_level: int | None = Field(ge=1, le=5, description="服务水平, when rated")
+    follow_up_consent: bool = Field(description="the resident agreed to be called back")
 
 
 class IssueTicket(Input):
@@ -85,6 +90,13 @@ class IssueRemoteTicket(Input):
     ]
 
 
+_SubRating = Annotated[
+    StrictInt | None,
+    Field(ge=1, le=5, description="optional sub-rating, 5 (very satisfied) … 1"),
+    Says(invalid=_l("Choose from 5 (very satisfied) to 1 (very dissatisfied), or leave it empty.")),
+]
+
+
 class Rating(Input):
     rating: Annotated[
         StrictInt,
@@ -95,3 +107,23 @@ class Rating(Input):
         ),
     ]
     comment: Annotated[StrictStr, Field(max_length=COMMENT_MAX)] | None = None
+    efficiency: _SubRating = None
+    attitude: _SubRating = None
+    service_level: _SubRating = None
+    follow_up_consent: StrictBool = Field(
+        False,
+        description="the resident agrees to be called back about this rating (回访); a rating "
+        "of 1 or 2 then opens a follow-up with their phone",
+    )
+    contact: (
+        Annotated[
+            StrictStr,
+            Field(
+                max_length=PHONE_INPUT_MAX,
+                description="a mainland mobile number for the call-back, only with "
+                "follow_up_consent; needed then unless the case has a phone. Never stored "
+                "with the rating nor sent back",
+            ),
+        ]
+        | None
+    ) = None

@@ -41,6 +41,7 @@ from .forms import (
     TicketRatingForm,
 )
 from .limits import remote_limit
+from .models import TicketState
 from .qr import qr_svg
 
 if TYPE_CHECKING:
@@ -313,6 +314,7 @@ def _ticket_page(
         requeue_until=services.requeue_until(ticket),
         position=services.queue_position(ticket, now=now),
         rating_form=rating_form or TicketRatingForm(formdata=None),
+        has_phone=ticket.state is TicketState.DONE and ratings.has_phone(ticket),
         notify_form=notify_form or NotifyForm(formdata=None),
     )
 
@@ -322,22 +324,123 @@ def rate(token: str) -> Any:
     """Take the resident's one rating (好差评) of the closed case, then show the page again."""
     ticket = _ticket_or_404(token)
     form = TicketRatingForm()
-    if form.validate_on_submit():
-        try:
-            ratings.rate_case(
-                ticket, rating=form.rating.data, comment=form.comment.data, now=now_utc()
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            if exc.field not in ("rating", "comment"):
-                flash(str(exc), "error")
-                return redirect(url_for("queueing.ticket_page", token=token))
-            form[exc.field].errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Thank you for your rating!"), "success")
-            return redirect(url_for("queueing.ticket_page", token=token))
-    return _ticket_page(ticket, rating_form=form), 422
+    try:
+        if not _rate(ticket, form):
+            return _ticket_page(ticket, rating_form=form), 422
+    except DomainError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Thank you for your rating!"), "success")
+    return redirect(url_for("queueing.ticket_page", token=token))
+
+
+def _rate(ticket, form: TicketRatingForm) -> bool:
+    """Record the rating in ``form`` and commit; False with the message beside its field.
+
+    :raises DomainError: (rolled back) not about a field (``NotRateable``, ``AlreadyRated``),
+        for the page to say at its top.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        ratings.rate_case(
+            ticket,
+            rating=form.rating.data,
+            comment=form.comment.data,
+            efficiency=form.efficiency.data,
+            attitude=form.attitude.data,
+            service_level=form.service_level.data,
+            follow_up_consent=bool(form.follow_up_consent.data),
+            contact=form.contact.data,
+            now=now_utc(),
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.field not in form:
+            raise
+        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
+        return False
+    db.session.commit()
+    return True
+
+
+# -- 好差评 at the kiosk: scan the ticket's QR code, then rate ----------------------------------
+
+#: an abandoned rating form goes back to the start after this long without a touch
+KIOSK_RATING_IDLE_SECONDS = 90
+
+
+@bp.get("/kiosk/<code>/rate")
+@device_language
+def kiosk_rate(code: str) -> Response:
+    """Rate our service: the screen that waits for the ticket's QR code at the scanner."""
+    center = _center_or_404(code)
+    return _kiosk_page(
+        "queueing/kiosk_rate_scan.html", center=center, form=KioskArrivalForm(formdata=None)
+    )
+
+
+@bp.post("/kiosk/<code>/rate")
+@device_language
+def kiosk_rate_scan(code: str) -> Any:
+    """The scanned ticket: its rating form, or why it cannot be rated, beside the scan field.
+
+    The form is the answer to the scan (no address with the token to page back to).
+    """
+    center = _center_or_404(code)
+    form = KioskArrivalForm()
+    if not form.validate_on_submit():
+        return _kiosk_rate_scan_page(center, form, _("Scan the QR code on your ticket.")), 422
+    try:
+        ticket = services.get_ticket_by_token(remote.token_of_scan(form.ticket.data))
+        if ticket.center_id != center.id:
+            raise NotFound(_("This ticket is for another service center."))
+        ratings.check_rateable(ticket)
+    except DomainError as exc:
+        status = 409 if isinstance(exc, ratings.NotRateable | ratings.AlreadyRated) else 422
+        return _kiosk_rate_scan_page(center, form, str(exc)), status
+    return _kiosk_rating_page(center, ticket, TicketRatingForm(formdata=None))
+
+
+def _kiosk_rate_scan_page(center, form: KioskArrivalForm, message: str) -> Response:
+    form.ticket.errors = [message]
+    form.ticket.data = ""  # the next scan replaces it
+    return _kiosk_page("queueing/kiosk_rate_scan.html", center=center, form=form)
+
+
+def _kiosk_rating_page(center, ticket, form: TicketRatingForm) -> Response:
+    return _kiosk_page(
+        "queueing/kiosk_rate.html",
+        center=center,
+        ticket=ticket,
+        rating_form=form,
+        has_phone=ratings.has_phone(ticket),
+        return_seconds=KIOSK_RATING_IDLE_SECONDS,
+    )
+
+
+@bp.post("/kiosk/<code>/rate/<token>")
+@device_language
+def kiosk_rate_ticket(code: str, token: str) -> Any:
+    """The rating sent from the kiosk: the thank-you screen, or the form with its errors."""
+    center, ticket = _kiosk_ticket_or_404(code, token)
+    form = TicketRatingForm()
+    try:
+        if not _rate(ticket, form):
+            return _kiosk_rating_page(center, ticket, form), 422
+    except DomainError as exc:
+        return _kiosk_rate_scan_page(center, KioskArrivalForm(formdata=None), str(exc)), 409
+    return redirect(url_for("queueing.kiosk_rate_thanks", code=code))
+
+
+@bp.get("/kiosk/<code>/rate/thanks")
+@device_language
+def kiosk_rate_thanks(code: str) -> Response:
+    """Thank you, then back to the start by itself."""
+    center = _center_or_404(code)
+    return _kiosk_page(
+        "queueing/kiosk_rate_thanks.html", center=center, return_seconds=KIOSK_RETURN_SECONDS
+    )
 
 
 @bp.post("/kiosk/<code>/requeue")

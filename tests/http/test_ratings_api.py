@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from service_center.db import db
+from service_center.quality.models import Rectification
 from service_center.queueing import services as queue
-from service_center.queueing.models import Evaluation, Outcome
+from service_center.queueing.models import Case, Evaluation, Outcome
 
 EN = {"Accept-Language": "en"}
 
@@ -40,6 +41,10 @@ def test_a_rating_is_201_once_then_409(client, closed):
         "rating": 4,
         "comment": "办得很快",
         "rated_at": "2026-11-27T10:09:00+08:00",
+        "efficiency": None,
+        "attitude": None,
+        "service_level": None,
+        "follow_up_consent": False,
     }
     again = rate(client, closed, rating=5)
     assert again.status_code == 409
@@ -128,3 +133,125 @@ def test_a_second_rating_on_the_page_is_refused_with_a_message(world, client, cl
     page = client.get(f"/t/{closed}", headers=EN).get_data(as_text=True)
     assert "This case has already been rated." in page
     assert evaluations() == [(3, "")]
+
+
+# -- the national scheme: sub-ratings and the call-back (回访) ----------------------------------
+
+
+def test_the_api_takes_the_sub_ratings_and_a_call_back_phone_it_never_echoes(client, closed):
+    response = rate(
+        client,
+        closed,
+        rating=1,
+        comment="窗口没人",
+        efficiency=2,
+        attitude=1,
+        follow_up_consent=True,
+        contact="+86 138-1234-5678",
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["efficiency"], body["attitude"], body["service_level"]) == (2, 1, None)
+    assert body["follow_up_consent"] is True
+    assert "contact" not in body and "5678" not in response.get_data(as_text=True)
+    # the bad review's follow-up calls the number given, normalised
+    assert db.session.scalars(select(Rectification.contact)).all() == ["13812345678"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"rating": 4, "efficiency": 6}, "efficiency", "or leave it empty"),
+        ({"rating": 4, "attitude": "5"}, "attitude", "or leave it empty"),
+        ({"rating": 4, "service_level": 0}, "service_level", "or leave it empty"),
+        ({"rating": 4, "follow_up_consent": "yes"}, "follow_up_consent", "true or false"),
+        ({"rating": 4, "contact": "13812345678"}, "contact", "only for a call-back"),
+        ({"rating": 1, "comment": "x", "follow_up_consent": True}, "contact", "can call you"),
+        (
+            {"rating": 1, "comment": "x", "follow_up_consent": True, "contact": "12345"},
+            "contact",
+            "11-digit",
+        ),
+        ({"rating": 4, "contact": "1" * 21}, "contact", "too long"),
+    ],
+)
+def test_bad_sub_ratings_and_phones_are_422_on_their_field(client, closed, body, field, message):
+    response = rate(client, closed, **body)
+    assert response.status_code == 422
+    assert message in response.get_json()["errors"][field][0]
+    assert evaluations() == []
+
+
+def test_the_page_folds_the_sub_ratings_away_and_offers_the_call_back(client, closed):
+    page = client.get(f"/t/{closed}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    form = page.split('<form id="rating"')[1].split("</form>")[0]
+    details = re.search(r"<details[^>]*>(.*?)</details>", form, re.S)
+    assert " open" not in details.group(0).split(">")[0]  # closed for those who skip it
+    assert "更多评价（选填）" in details.group(1)
+    for legend in ("办事效率", "服务态度", "服务水平"):
+        assert f"<legend>{legend}</legend>" in details.group(1)
+    assert 'name="efficiency" type="radio"' in details.group(1)
+    after = form.split("</details>")[1]  # outside the fold: seen by everyone
+    assert "同意工作人员回访" in after and 'type="tel"' in after
+    assert "本次办件没有您的电话" in after  # a walk-in without a phone: it is needed
+
+
+def test_sub_ratings_and_a_call_back_from_the_page(client, closed):
+    response = client.post(
+        f"/t/{closed}/evaluation",
+        data={
+            "rating": "2",
+            "comment": "等太久",
+            "attitude": "4",
+            "follow_up_consent": "y",
+            "contact": "139 0000 1111",
+        },
+        headers=EN,
+    )
+    assert response.status_code == 302
+    evaluation = db.session.scalars(select(Evaluation)).one()
+    assert (evaluation.efficiency, evaluation.attitude, evaluation.follow_up_consent) == (
+        None,
+        4,
+        True,
+    )
+    assert db.session.scalars(select(Rectification.contact)).all() == ["13900001111"]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"rating": "4", "efficiency": "9"}, "efficiency", "or leave it empty"),
+        ({"rating": "4", "contact": "13812345678"}, "contact", "only for a call-back"),
+        ({"rating": "1", "comment": "差", "follow_up_consent": "y"}, "contact", "can call you"),
+        (
+            {"rating": "1", "comment": "差", "follow_up_consent": "y", "contact": "555"},
+            "contact",
+            "11-digit",
+        ),
+    ],
+)
+def test_bad_input_on_the_page_is_422_beside_its_field(client, closed, data, field, message):
+    response = client.post(f"/t/{closed}/evaluation", data=data, headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', page)
+    assert error and message in error.group(1)
+    if field == "efficiency":  # the fold opens to show what to correct
+        assert re.search(r"<details[^>]*\bopen\b", page)
+    assert evaluations() == []
+
+
+def test_the_page_says_the_phone_is_optional_when_the_case_has_one(client, closed):
+    case_ = db.session.scalars(select(Case)).one()
+    case_.applicant_phone = "13700001111"
+    db.session.commit()
+    page = client.get(f"/t/{closed}", headers=EN).get_data(as_text=True)
+    assert "Optional: without it, the center calls the number it already has" in page
+    response = client.post(
+        f"/t/{closed}/evaluation",
+        data={"rating": "1", "comment": "差", "follow_up_consent": "y"},
+        headers=EN,
+    )
+    assert response.status_code == 302
+    assert db.session.scalars(select(Rectification.contact)).all() == ["13700001111"]

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from service_center.db import db
 from service_center.errors import Invalid
 from service_center.queueing import services as queue
+from service_center.queueing import signals
 from service_center.queueing.models import Evaluation, Outcome
-from service_center.queueing.ratings import AlreadyRated, NotRateable, rate_case
+from service_center.queueing.ratings import AlreadyRated, NotRateable, check_rateable, rate_case
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -90,3 +91,90 @@ def test_a_ticket_not_completed_cannot_be_rated(world, clock, issue, open_window
         rate_case(ticket, rating=5, now=clock.now)
     db.session.rollback()
     assert ratings() == 0
+
+
+# -- the national scheme's sub-ratings and the call-back (回访) --------------------------------
+
+
+@pytest.fixture
+def sent():
+    """The ``contact`` each ``case_rated`` carried."""
+    contacts: list[str | None] = []
+
+    def receiver(evaluation, *, contact=None, **_):
+        contacts.append(contact)
+
+    with signals.case_rated.connected_to(receiver):
+        yield contacts
+
+
+def test_the_sub_ratings_are_kept_and_each_may_be_left_out(world, clock, done):
+    evaluation = rate_case(done, rating=4, efficiency=5, service_level=3, now=clock.now)
+    db.session.commit()
+    assert (evaluation.efficiency, evaluation.attitude, evaluation.service_level) == (5, None, 3)
+    assert evaluation.follow_up_consent is False
+
+
+@pytest.mark.parametrize("name", ["efficiency", "attitude", "service_level"])
+@pytest.mark.parametrize("score", [0, 6, "4", 2.0, True])
+def test_a_sub_rating_outside_one_to_five_is_refused_on_its_field(world, clock, done, name, score):
+    with pytest.raises(Invalid, match="or leave it empty") as refused:
+        rate_case(done, rating=5, now=clock.now, **{name: score})
+    assert refused.value.field == name
+    db.session.rollback()
+    assert ratings() == 0
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("138 1234 5678", "13812345678"), ("+86 139-0000-1111", "13900001111")],
+)
+def test_a_call_back_phone_goes_with_the_signal_normalised(world, clock, done, sent, given, kept):
+    evaluation = rate_case(
+        done, rating=1, comment="没人理", follow_up_consent=True, contact=given, now=clock.now
+    )
+    assert sent == [kept]
+    assert evaluation.follow_up_consent is True
+    # the phone is the rectification's business, never the rating's
+    assert kept not in repr(vars(evaluation))
+
+
+def test_without_consent_no_phone_is_taken(world, clock, done, sent):
+    with pytest.raises(Invalid, match="only for a call-back") as refused:
+        rate_case(done, rating=2, comment="慢", contact="13812345678", now=clock.now)
+    assert refused.value.field == "contact"
+    db.session.rollback()
+    assert ratings() == 0 and sent == []
+    rate_case(done, rating=2, comment="慢", contact="  ", now=clock.now)
+    assert sent == [None]
+
+
+@pytest.mark.parametrize("given", ["12345", "23812345678", "1381234567x", "1" * 21])
+def test_a_call_back_phone_must_be_a_mobile_number(world, clock, done, given):
+    with pytest.raises(Invalid, match="11-digit") as refused:
+        rate_case(
+            done, rating=1, comment="差", follow_up_consent=True, contact=given, now=clock.now
+        )
+    assert refused.value.field == "contact"
+
+
+def test_consent_needs_a_phone_unless_the_case_has_one(world, clock, done, sent):
+    with pytest.raises(Invalid, match="phone number the center can call") as refused:
+        rate_case(done, rating=1, comment="差", follow_up_consent=True, now=clock.now)
+    assert refused.value.field == "contact"
+    db.session.rollback()
+    done.case.applicant_phone = "13700001111"
+    db.session.commit()
+    evaluation = rate_case(done, rating=1, comment="差", follow_up_consent=True, now=clock.now)
+    # the listener calls the case's phone: the signal says no other was given
+    assert evaluation.follow_up_consent is True and sent == [None]
+
+
+def test_the_kiosk_can_ask_before_showing_the_form(world, clock, done, issue):
+    check_rateable(done)
+    rate_case(done, rating=5, now=clock.now)
+    db.session.commit()
+    with pytest.raises(AlreadyRated):
+        check_rateable(done)
+    with pytest.raises(NotRateable):
+        check_rateable(issue(world.items.licence_change))
