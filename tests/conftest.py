@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.fixtures.statements",
     "tests.fixtures.admin",
     "tests.fixtures.notifications",
+    "tests.fixtures.rectifications",
 ]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
