@@ -18,7 +18,7 @@ from sqlalchemy import JSON, Index, String, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from .db import UTCDateTime, db
-from .privacy import mask_id_number, mask_name, mask_phone
+from .privacy import mask_contact, mask_id_number, mask_name, mask_phone
 
 #: fields whose value is never kept, only that it changed
 SECRET = frozenset({"password", "password_hash", "token", "token_hash"})
@@ -29,6 +29,7 @@ MASKS = {
     "name": mask_name,
     "applicant_name": mask_name,
     "id_number": mask_id_number,
+    "duty_contact": mask_contact,  #: the supervisor on duty's phone or e-mail
 }
 CHANGED = "(changed)"
 

@@ -4,7 +4,7 @@ supervisors may change all but its code)."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -17,6 +17,9 @@ from ..catalogue.models import CENTER_CODE, RESERVED_CENTER_CODES, CaseType, Cen
 from ..catalogue.services import ensure_case_types
 from ..db import db, write_transaction
 from ..errors import Conflict, Invalid
+from ..quality.models import WaitLimit
+from ..quality.service_levels import wait_limits
+from ..queueing.issuing import clean_notify_address
 from ..queueing.models import TicketPrefix
 
 CASE_PREFIX = re.compile(r"[A-Z]{1,8}")
@@ -45,6 +48,10 @@ class CenterData:
     noshow_limit: int = 2
     noshow_bar_days: int = 30
     waitlist_hold_minutes: int = 30
+    rectification_days: int = 5
+    queue_limit: int | None = None
+    service_limit_percent: int | None = None
+    duty_contact: str | None = None
 
 
 FIELDS = tuple(CenterData.__dataclass_fields__)
@@ -109,6 +116,20 @@ def check(data: CenterData, center: Center | None = None) -> None:
         raise Invalid(_("A bar lasts 1 to 365 days."), field="noshow_bar_days")
     if not 5 <= data.waitlist_hold_minutes <= 1440:
         raise Invalid(_("A freed place is held 5 to 1440 minutes."), field="waitlist_hold_minutes")
+    if not 1 <= data.rectification_days <= 60:
+        raise Invalid(
+            _("A rectification is due within 1 to 60 working days."), field="rectification_days"
+        )
+    if data.queue_limit is not None and not 1 <= data.queue_limit <= 10000:
+        raise Invalid(
+            _("Tickets waiting at most: 1 to 10000, or empty for no limit."), field="queue_limit"
+        )
+    if data.service_limit_percent is not None and not 100 <= data.service_limit_percent <= 1000:
+        raise Invalid(
+            _("The service limit is 100 to 1000 percent of an item's standard time, or empty."),
+            field="service_limit_percent",
+        )
+    clean_duty_contact(data.duty_contact)
     others = select(Center).where(Center.id != (center.id if center else -1))
     if db.session.scalar(others.where(Center.code == data.code)) is not None:
         raise Conflict(_("Another center has the code %(code)s.", code=data.code), field="code")
@@ -119,10 +140,30 @@ def check(data: CenterData, center: Center | None = None) -> None:
         )
 
 
+def clean_duty_contact(value: str | None) -> str | None:
+    """The supervisor on duty's mobile number (normalised) or e-mail address; None if blank.
+
+    :raises Invalid: for anything else (on the field ``duty_contact``).
+    """
+    if value is None or not value.strip():
+        return None
+    try:
+        return clean_notify_address(value)
+    except Invalid:
+        raise Invalid(
+            _("Enter a mobile number or an e-mail address."), field="duty_contact"
+        ) from None
+
+
+def _cleaned(data: CenterData) -> CenterData:
+    return replace(data, duty_contact=clean_duty_contact(data.duty_contact))
+
+
 def create_center(data: CenterData, *, actor: object, now: datetime) -> Center:
     """Add a center: no windows, items or hours yet (closed until they are set)."""
     write_transaction()
     check(data)
+    data = _cleaned(data)
     ensure_case_types()  # a new deployment's first center brings the three case types
     center = Center(**asdict(data))
     db.session.add(center)
@@ -144,6 +185,7 @@ def update_center(center: Center, data: CenterData, *, actor: object, now: datet
     """Change a center's settings; its code changes its addresses (old links stop working)."""
     write_transaction()
     check(data, center)
+    data = _cleaned(data)
     before = audit.snapshot(center, FIELDS)
     for name, value in asdict(data).items():
         setattr(center, name, value)
@@ -218,6 +260,53 @@ def set_ticket_letters(
     if after != before:
         audit.record(
             "center.ticket_letters",
+            actor=actor,
+            now=now,
+            obj=center,
+            object_label=center.name_zh,
+            center_id=center.id,
+            before=before,
+            after=after,
+        )
+
+
+def set_wait_limits(
+    center: Center, wanted: dict[int, int | None], *, actor: object, now: datetime
+) -> None:
+    """Set the longest acceptable wait (服务时限) of the center's case types in minutes;
+    None removes a case type's limit. Case types left out keep theirs.
+
+    :raises Invalid: for minutes outside 1 to 600 (on the field ``wait_<case type id>``).
+    """
+    write_transaction()
+    case_types = {ct.id: ct for ct in db.session.scalars(select(CaseType))}
+    for case_type_id, minutes in wanted.items():
+        if case_type_id not in case_types or (minutes is not None and not 1 <= minutes <= 600):
+            raise Invalid(
+                _("The longest wait is 1 to 600 minutes, or empty for no limit."),
+                field=f"wait_{case_type_id}",
+            )
+    rows = {
+        row.case_type_id: row
+        for row in db.session.scalars(select(WaitLimit).where(WaitLimit.center_id == center.id))
+    }
+    before = {case_types[k].code: row.minutes for k, row in rows.items()}
+    for case_type_id, minutes in wanted.items():
+        row = rows.get(case_type_id)
+        if minutes is None:
+            if row is not None:
+                db.session.delete(row)
+        elif row is None:
+            db.session.add(
+                WaitLimit(center_id=center.id, case_type_id=case_type_id, minutes=minutes)
+            )
+        else:
+            row.minutes = minutes
+    db.session.flush()
+    after = {case_types[k].code: v for k, v in wait_limits(center).items()}
+    if after != before:
+        audit.record(
+            "center.wait_limits",
             actor=actor,
             now=now,
             obj=center,

@@ -104,6 +104,30 @@ class CenterForm(FlaskForm):
         validators=[Optional(), NumberRange(5, 1440)],
         default=30,
     )
+    rectification_days = IntegerField(
+        _l("Working days to rectify a bad review (差评整改)"),
+        validators=[Optional(), NumberRange(1, 60)],
+        default=5,
+    )
+    queue_limit = IntegerField(
+        _l("Alert when more tickets than this are waiting"),
+        validators=[Optional(), NumberRange(1, 10000)],
+        description=_l("Empty: no limit."),
+    )
+    service_limit_percent = IntegerField(
+        _l(
+            "Alert when one ticket is served longer than this percentage of its item's "
+            "standard time"
+        ),
+        validators=[Optional(), NumberRange(100, 1000)],
+        description=_l("100 to 1000, e.g. 200 for twice the standard time. Empty: no limit."),
+    )
+    duty_contact = StringField(
+        _l("Supervisor on duty: mobile number or e-mail address for service-level alerts"),
+        validators=[Optional(), Length(max=254)],
+        filters=[_none_if_blank],
+        description=_l("Empty: no message; the alerts show on the live floor."),
+    )
 
 
 class WindowForm(FlaskForm):

@@ -130,6 +130,24 @@ class AdminNewCenter(Input):
         StrictInt,
         Field(description="minutes a freed place is held for the waiting list: 5 to 1440"),
     ] = 30
+    rectification_days: Annotated[
+        StrictInt, Field(description="差评整改: working days to rectify a bad review: 1 to 60")
+    ] = 5
+    queue_limit: Annotated[
+        StrictInt | None,
+        Field(description="服务时限: alert when more tickets wait: 1 to 10000; null: none"),
+    ] = None
+    service_limit_percent: Annotated[
+        StrictInt | None,
+        Field(
+            description="alert when one ticket is served longer than this % of its item's "
+            "standard time: 100 to 1000; null: none"
+        ),
+    ] = None
+    duty_contact: Annotated[
+        MaybeText(254) | None,
+        Field(description="the supervisor on duty's mobile or e-mail for alerts; null: none"),
+    ] = None
 
 
 AdminCenterChanges = changes_of(
@@ -161,6 +179,10 @@ class AdminCenter(Output):
     noshow_limit: int
     noshow_bar_days: int
     waitlist_hold_minutes: int
+    rectification_days: int
+    queue_limit: int | None
+    service_limit_percent: int | None
+    duty_contact: str | None
 
 
 # ---------------------------------------------------------------------------- windows

@@ -32,6 +32,7 @@ from ..catalogue.models import CaseType, Center, ServiceItem
 from ..clock import now_utc
 from ..db import db
 from ..errors import DomainError
+from ..quality import service_levels
 from ..windows.models import Window
 from . import centers, trail, windows
 from .forms import (
@@ -140,6 +141,10 @@ def _center_data(form: CenterForm, code: str | None = None) -> centers.CenterDat
         noshow_limit=_or(form.noshow_limit.data, 2),
         noshow_bar_days=_or(form.noshow_bar_days.data, 30),
         waitlist_hold_minutes=_or(form.waitlist_hold_minutes.data, 30),
+        rectification_days=_or(form.rectification_days.data, 5),
+        queue_limit=form.queue_limit.data,
+        service_limit_percent=form.service_limit_percent.data,
+        duty_contact=form.duty_contact.data,
     )
 
 
@@ -201,6 +206,8 @@ def _center_page(
             case_types=db.session.scalars(select(CaseType).order_by(CaseType.position)).all(),
             letters=centers.ticket_letters(center),
             letter_errors=extra.pop("letter_errors", {}),
+            wait_limits=service_levels.wait_limits(center),
+            wait_errors=extra.pop("wait_errors", {}),
             action_form=ActionForm(),
             **extra,
         ),
@@ -233,6 +240,43 @@ def ticket_letters(code: str) -> Any:
         )
     db.session.commit()
     flash(_("Ticket letters saved."), "success")
+    return redirect(url_for(".center", code=center.code))
+
+
+@bp.post("/centers/<code>/wait-limits")
+def wait_limits(code: str) -> Any:
+    center = center_for(code, Do.EDIT_CENTER)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    wanted: dict[int, int | None] = {}
+    errors: dict[str, str] = {}
+    for case_type in db.session.scalars(select(CaseType)):
+        name = f"wait_{case_type.id}"
+        raw = request.form.get(name, "").strip()
+        if not raw:
+            wanted[case_type.id] = None
+        elif raw.isdigit() and len(raw) <= 4:
+            wanted[case_type.id] = int(raw)
+        else:
+            errors[name] = _("The longest wait is 1 to 600 minutes, or empty for no limit.")
+    if not errors:
+        try:
+            centers.set_wait_limits(center, wanted, actor=current_user, now=now_utc())
+        except DomainError as exc:
+            errors[exc.field or ""] = str(exc)
+    if errors:
+        db.session.rollback()
+        form = CenterForm(obj=center)
+        _center_form(form)
+        return _center_page(
+            center,
+            form,
+            status=422,
+            may_recode=may(current_user, Do.CREATE_CENTER),
+            wait_errors=errors,
+        )
+    db.session.commit()
+    flash(_("Longest waits saved."), "success")
     return redirect(url_for(".center", code=center.code))
 
 

@@ -394,6 +394,7 @@ def complete(ticket_id: int, body: CompleteTicket) -> Any:
         notes=body.notes or "",
         applicant_name=body.applicant_name or None,
         applicant_phone=body.applicant_phone or None,
+        missing_materials=body.missing_materials,
         actor=current_user,
     )
     with committed_for_response():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -29,6 +29,10 @@ class CaseCompletionForm(FlaskForm):
     applicant_name = StringField(_l("Applicant's name"), validators=[Optional(), Length(max=60)])
     applicant_phone = StringField(
         _l("Applicant's mobile number"), validators=[Optional(), Length(max=20)]
+    )
+    #: documents missing: the item's materials the resident lacked (the service checks them)
+    missing_materials = SelectMultipleField(
+        _l("Missing materials (documents missing)"), validate_choice=False
     )
 
 

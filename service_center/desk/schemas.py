@@ -24,6 +24,7 @@ NOTES_MAX = 2000
 CHOOSE_OUTCOME = _l("Choose the outcome: completed, documents_missing or not_accepted.")
 NOTES_TOO_LONG = _l("Notes must be text of at most 2000 characters.")
 MUST_BE_TEXT = _l("Must be text.")
+MATERIALS_LIST = _l("Give the missing materials as a list of the item's materials.")
 
 
 # ---------------------------------------------------------------------------- windows
@@ -178,6 +179,15 @@ class CompleteTicket(Input):
         Field(description="mainland mobile number; required as above"),
         Says(invalid=MUST_BE_TEXT),
     ] = None
+    missing_materials: Annotated[
+        list[Annotated[StrictStr, Field(max_length=200)]],
+        Field(
+            max_length=50,
+            description="documents_missing: the item's materials the resident lacked, each "
+            "one of its materials (Chinese or English line); ignored for other outcomes",
+        ),
+        Says(invalid=MATERIALS_LIST),
+    ] = []
 
 
 class DeskCase(Output):

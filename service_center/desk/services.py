@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -320,15 +321,18 @@ def complete_at_desk(
     notes: str = "",
     applicant_name: str | None = None,
     applicant_phone: str | None = None,
+    missing_materials: Sequence[str] = (),
     actor: User | None = None,
 ) -> Case:
     """Complete a served ticket with its outcome and notes, recording the applicant.
 
     The applicant's name and phone come from the booking, or are typed at the desk; an item
     that ``needs_applicant`` cannot be completed without them. A typed phone must be a
-    mainland mobile number.
+    mainland mobile number. ``missing_materials``, ticked for a documents-missing outcome
+    (ignored for the others), must be the item's materials.
 
-    :raises Invalid: for a missing or malformed name or phone (``field`` says which).
+    :raises Invalid: for a missing or malformed name or phone, or a material the item does not
+        list (``field`` says which).
     :raises InvalidTransition: unless the ticket is being served.
     """
     if ticket.state is not TicketState.SERVING:  # a status conflict before a form error
@@ -351,6 +355,11 @@ def complete_at_desk(
             raise PersonalDataError(_("This item needs the applicant's mobile number."))
     except PersonalDataError as exc:
         raise Invalid(str(exc), field="applicant_phone") from None
+    materials = (
+        queue.clean_materials(ticket.service_item, missing_materials)
+        if outcome is Outcome.DOCUMENTS_MISSING
+        else []
+    )
     return queue.complete_ticket(
         ticket,
         now=now,
@@ -358,6 +367,7 @@ def complete_at_desk(
         notes=notes,
         applicant_name=name or known["name"],
         applicant_phone=phone or known["phone"],
+        missing_materials=materials,
         actor=actor,
     )
 

@@ -138,6 +138,7 @@ def _render(
         current=current,
         applicant=services.applicant_of(current) if current else None,
         needs_applicant=services.needs_applicant(current) if current else False,
+        materials=queue.material_choices(current.service_item) if current else [],
         can={a: current is not None and queue.can(current, a) for a in queue.STAFF_ACTIONS},
         can_requeue={t.id: services.can_requeue(t, now=now) for t in state.no_shows},
         versions=services.region_versions(state, now=now),
@@ -246,6 +247,7 @@ def complete(window_id: int, ticket_id: int) -> Any:
             notes=form.notes.data or "",
             applicant_name=form.applicant_name.data,
             applicant_phone=form.applicant_phone.data,
+            missing_materials=form.missing_materials.data or [],
             actor=current_user,
         )
     except DomainError as exc:

@@ -16,7 +16,10 @@ from sqlalchemy import func, select, update
 
 from ..booking import signals as booking_signals
 from ..booking.models import Appointment
+from ..catalogue.models import Center
 from ..db import db
+from ..quality import signals as quality_signals
+from ..quality.models import Breach
 from ..queueing import signals
 from ..queueing.models import EventKind, Ticket, TicketState
 from ..queueing.order import window_queue
@@ -24,7 +27,7 @@ from ..queueing.wait import queue_position, windows_for_ticket
 from ..windows.models import Window
 from . import texts
 from .models import Notification, NotificationKind, NotificationState
-from .outbox import quiet_until, to_booking, to_ticket_holder
+from .outbox import enqueue, quiet_until, to_booking, to_ticket_holder
 
 
 def _tell_if_near(ticket: Ticket, now: datetime, *, in_front: bool = False) -> None:
@@ -292,3 +295,20 @@ def _closure(center: Any, *, appointments: list[Appointment], now: datetime, **m
         text = texts.closure(appointment, more.get("reason_zh", ""), more.get("reason_en", ""))
         key = f"closure:{appointment.id}:{appointment.service_date}"
         to_booking(appointment, NotificationKind.CLOSURE, key, text, now, not_before=hold)
+
+
+@quality_signals.breach_opened.connect
+def _breach_opened(breach: Breach, *, center: Center, now: datetime, **_: Any) -> None:
+    """Tell the supervisor on duty (the center's ``duty_contact``) once per breach; with no
+    contact set, nobody."""
+    if not center.duty_contact:
+        return
+    enqueue(
+        key=f"breach:{breach.id}",
+        kind=NotificationKind.BREACH,
+        center_id=center.id,
+        address=center.duty_contact,
+        locale="zh_CN",
+        text=texts.breach(breach, center),
+        now=now,
+    )

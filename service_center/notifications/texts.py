@@ -13,8 +13,11 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from ..booking.models import Appointment
+from ..catalogue.models import Center
 from ..clock import to_local
 from ..i18n import current_language
+from ..quality import service_levels
+from ..quality.models import Breach
 from ..queueing.models import Ticket
 from .outbox import public_link
 
@@ -219,4 +222,24 @@ def closure(appointment: Appointment, reason_zh: str, reason_en: str) -> dict[st
         "body": body,
         "subject": lambda: _("Your booking at %(center)s", center=center.name),
         "params": {"day": day, "code": appointment.code, "link": link},
+    }
+
+
+def breach(breach: Breach, center: Center) -> dict[str, Any]:
+    """服务时限预警 to the supervisor on duty: what, since when and the limit; no ticket
+    holder's data (the ticket numbers are on the live floor)."""
+    since = to_local(breach.started_dt, center.timezone).strftime("%H:%M")
+    return {
+        "body": lambda: _(
+            "%(center)s service-level alert: %(what)s, since %(since)s.",
+            center=center.name,
+            what=service_levels.describe(breach),
+            since=since,
+        ),
+        "subject": lambda: _("Service-level alert at %(center)s", center=center.name),
+        "params": {
+            "kind": breach.kind.value,
+            "limit": str(breach.limit_value),
+            "since": since,
+        },
     }

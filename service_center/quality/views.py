@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from . import cli
+
 bp = Blueprint("quality", __name__, url_prefix="/quality")
+# ``flask quality check`` (cron, every minute)
+bp.cli.add_command(cli.check_command)
 
 from . import figure_views, rectification_views  # noqa: E402,F401  (their routes)

@@ -13,7 +13,7 @@ raced for are locked (``FOR UPDATE``, ``SKIP LOCKED`` for call-next).
 
 from __future__ import annotations
 
-from .cases import complete_ticket
+from .cases import clean_materials, complete_ticket, material_choices
 from .events import record_event
 from .issuing import (
     CenterClosed,
@@ -72,6 +72,7 @@ __all__ = [
     "call_next_ticket",
     "can",
     "cancel_ticket",
+    "clean_materials",
     "complete_ticket",
     "current_ticket",
     "get_ticket_by_token",
@@ -81,6 +82,7 @@ __all__ = [
     "opt_out",
     "lock_ticket",
     "mark_no_show",
+    "material_choices",
     "next_daily_value",
     "queue_position",
     "recall_ticket",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import logging
+import time
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
+    current_app,
     redirect,
     render_template,
     request,
@@ -20,9 +23,13 @@ from flask_login import current_user
 
 from ..auth.decorators import role_required
 from ..auth.models import Role
+from ..catalogue.models import Center
 from ..catalogue.services import list_case_types, list_centers
 from ..clock import now_utc
+from ..db import db
 from ..errors import Invalid
+from ..quality import service_levels
+from ..quality.rectification_lists import rectification_counts
 from . import cli, series, services
 from . import csv as report_csv
 from . import live as live_floor
@@ -44,9 +51,13 @@ bp = Blueprint(
 # ``flask report daily|range|summarise``: a group of its own name, not the blueprint's
 bp.record_once(lambda state: state.app.cli.add_command(cli.report_group))
 
+logger = logging.getLogger(__name__)
+
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 #: the live floor reloads itself this often (seconds); no script needed
 LIVE_REFRESH_SECONDS = 20
+#: the live floor checks the service levels of its center at most this often (per process)
+LIVE_CHECK_SECONDS = 30
 #: where each query parameter's message shows on the filter form
 FORM_FIELDS = {"date": "date", "from": "first", "to": "last", "since": "since"}
 
@@ -58,6 +69,8 @@ def _report_helpers() -> dict[str, Any]:
         "weekday": lambda day: format_date(day, "EEEE"),
         "duration": format_duration,
         "one_decimal": format_number,
+        "breach_what": service_levels.describe,
+        "breach_worst": service_levels.worst_text,
         "outcome_labels": OUTCOME_LABELS,
         "percentile_note": PERCENTILE_NOTE,
         "case_type_colour": colour,
@@ -118,10 +131,30 @@ def live() -> Any:
         return render_template(
             "reports/live_county.html", centers=centers, refresh=LIVE_REFRESH_SECONDS, **context
         )
+    _check_service_levels(scope.center, now)
     floor = live_floor.center_now(scope.center, now=now)
     return render_template(
-        "reports/live.html", floor=floor, refresh=LIVE_REFRESH_SECONDS, **context
+        "reports/live.html",
+        floor=floor,
+        breaches=service_levels.open_breaches(scope.center),
+        refresh=LIVE_REFRESH_SECONDS,
+        **context,
     )
+
+
+def _check_service_levels(center: Center, now: datetime) -> None:
+    """Bring ``center``'s breaches up to date (between the cron job's runs), at most every
+    LIVE_CHECK_SECONDS per process; a failure is logged and the page shows what is stored."""
+    checked = current_app.extensions.setdefault("quality_live_checked", {})
+    if time.monotonic() - checked.get(center.id, float("-inf")) < LIVE_CHECK_SECONDS:
+        return
+    checked[center.id] = time.monotonic()
+    try:
+        service_levels.check_service_levels(center, now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        logger.exception("service-level check of center %s failed", center.code)
 
 
 @bp.get("/daily")
@@ -135,6 +168,8 @@ def daily() -> Any:
     if errors:
         return _page("reports/daily.html", errors, figures=None, **context)
     figures = services.compute_figures(scope, day, day)
+    breaches = service_levels.day_breaches(scope.center_ids, day, scope.timezone, now=now_utc())
+    rectified = rectification_counts(scope.center_ids, day=day, today=scope.today(now_utc()))
     hourly = series.hourly_series(scope, day)
     chart = stacked_bars(hourly, list_case_types()) if hourly else None
     return _page(
@@ -142,7 +177,9 @@ def daily() -> Any:
         errors,
         figures=figures,
         day=day,
+        breaches=breaches,
         chart=chart,
+        rectified=rectified,
         previous_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1),
         **context,

@@ -25,9 +25,11 @@
 
   function bodyOf(form) {
     var ints = (form.dataset.int || "").split(" ");
+    var lists = (form.dataset.list || "").split(" ");
     var data = {};
     new FormData(form).forEach(function (value, key) {
       if (key === "csrf_token" || value === "") { return; }
+      if (lists.indexOf(key) >= 0) { (data[key] = data[key] || []).push(value); return; }
       data[key] = ints.indexOf(key) >= 0 ? parseInt(value, 10) : value;
     });
     return data;
