@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 
 #: what a center's code may look like: it is a path segment of /book/, /kiosk/, /display/ …
 CENTER_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
-#: literal paths beside a center's code under /book/ (tests/unit/test_center_codes.py derives
-#: them from the URL map): a center with one of these codes could not be booked
-RESERVED_CENTER_CODES = frozenset({"confirmation", "manage", "qr", "static", "waitlist"})
+#: literal paths beside a center's code under /book/, /quality/ … (derived from the URL map in
+#: tests/unit/test_center_codes.py): a center with one of these codes could not be reached
+RESERVED_CENTER_CODES = frozenset(
+    {"confirmation", "manage", "qr", "rectifications", "static", "waitlist"}
+)
 
 
 class CalendarRow:
@@ -116,7 +118,7 @@ class Center(db.Model):
         if not CENTER_CODE.fullmatch(code):
             raise ValueError(f"a center's code is lower-case letters, digits and '-': {code!r}")
         if code in RESERVED_CENTER_CODES:
-            raise ValueError(f"{code!r} is a path of its own under /book/, not a center's code")
+            raise ValueError(f"{code!r} is a path of its own beside center codes, not a code")
         return code
 
     @property

@@ -14,6 +14,7 @@ from ..auth.services import create_user
 from ..catalogue.models import CaseType, Center, Department, OpeningHours, ServiceItem
 from ..catalogue.services import ensure_case_types, set_pinyin
 from ..db import db
+from ..quality.models import WaitLimit
 from ..windows.models import Window
 
 DATA = Path(__file__).with_name("catalogue.json")
@@ -69,6 +70,9 @@ def seed_demo(password: str = DEMO_PASSWORD) -> list[DemoAccount]:
         address_en="88 Renmin Road, Zhuangzhai Town, Cao County, Heze, Shandong",
         phone="0530-3511000",
         slot_capacity=6,
+        # 服务时限: at most 60 waiting, a service at most twice the item's standard
+        queue_limit=60,
+        service_limit_percent=200,
     )
     qinghe = Center(
         code="qinghe",
@@ -106,6 +110,11 @@ def seed_demo(password: str = DEMO_PASSWORD) -> list[DemoAccount]:
         [("business", 2), ("investment", 1), ("livelihood", 2), (None, 1)],
     )
     db.session.flush()
+    # the longest acceptable waits of 庄寨: business and investment 30 minutes, livelihood 45
+    for code, minutes in (("business", 30), ("investment", 30), ("livelihood", 45)):
+        db.session.add(
+            WaitLimit(center_id=zhuangzhai.id, case_type_id=case_types[code].id, minutes=minutes)
+        )
 
     centers = {"zhuangzhai": zhuangzhai, "qinghe": qinghe}
     for account in DEMO_ACCOUNTS:
