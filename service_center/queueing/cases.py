@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -98,13 +98,15 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
 def _phone_key(ticket: Ticket, applicant_phone: str | None) -> str | None:
     """The keyed hash of the first mobile number known of the resident: the one given at
     the desk, the booking's, the one they asked to be told at (how a return visit is seen)."""
-    appointment = ticket.appointment
-    for raw in (
-        applicant_phone,
-        ticket.applicant_phone,
-        appointment.phone if appointment is not None else None,
-        ticket.notify_address,
-    ):
+
+    def candidates() -> Iterator[str | None]:
+        yield applicant_phone
+        yield ticket.applicant_phone
+        appointment = ticket.appointment  # read only when the desk took no phone
+        yield appointment.phone if appointment is not None else None
+        yield ticket.notify_address
+
+    for raw in candidates():
         if not raw:
             continue
         try:
