@@ -2,11 +2,16 @@
 
 | who | figures (rankings, one-trip rate) | rectifications |
 | --- | --- | --- |
-| clerk | their own row only, at their center | none |
-| supervisor | their center | their center's: act on any; the resident's contact only on |
-|   |   | the ones assigned to them, while open |
-| administrator of a center | that center | that center's, read only |
-| county administrator | every center | every center's, read only |
+| clerk | their own row only, at their center (no window's, | none |
+|   | no other clerk's) |   |
+| supervisor | their center | their center's: take any step but deciding an appeal; |
+|   |   | the resident's contact only on the ones assigned to them, |
+|   |   | while open |
+| administrator of a center | that center | that center's: read, and decide appeals |
+| county administrator | every center | every center's: read, and decide appeals |
+
+Nobody signed out or disabled sees anything. tests/http/test_quality_permissions.py asks every
+page as each of these.
 """
 
 from __future__ import annotations
