@@ -113,7 +113,7 @@ _AUDITED = (
 )
 
 STATE_LABELS = {
-    RectificationState.OPEN: _l("Open"),
+    RectificationState.OPEN: _l("To verify"),
     RectificationState.VERIFIED: _l("Verified"),
     RectificationState.RECTIFIED: _l("Rectified"),
     RectificationState.FOLLOWED_UP: _l("Followed up"),
