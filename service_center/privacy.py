@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from flask import current_app
 
@@ -22,6 +23,18 @@ def mask_phone(phone: str | None) -> str:
     if len(phone) < 7:
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+#: a mainland mobile number or an 18-character resident ID number inside free text
+_IN_TEXT = re.compile(r"(?<!\d)(1\d{10}|\d{17}[\dXx])(?!\d)")
+
+
+def mask_in_text(text: str) -> str:
+    """Free text (a resident's comment) with any mobile or ID number in it masked: what may
+    leave the system in an export."""
+    return _IN_TEXT.sub(
+        lambda m: mask_phone(m[0]) if len(m[0]) == 11 else mask_id_number(m[0]), text
+    )
 
 
 def mask_contact(address: str | None) -> str:

@@ -88,8 +88,9 @@ class Rectification(db.Model):
         return self.state in FINAL_RECTIFICATION_STATES
 
     def is_overdue(self, today: date) -> bool:
-        """Past its deadline: still open after ``due_date``, or closed after it."""
-        end = self.closed_date if self.closed_date is not None else today
+        """Past its deadline as of ``today``: still open after ``due_date``, or closed after it
+        (a close later than ``today`` does not count yet: the rankings of a past month)."""
+        end = today if self.closed_date is None else min(self.closed_date, today)
         return end > self.due_date
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ..catalogue.models import Center
 from ..db import db
+from ..privacy import mask_in_text
 from ..queueing.models import Case
 from .models import FINAL_RECTIFICATION_STATES, Rectification, RectificationState
 
@@ -134,7 +135,8 @@ def _cell(value: object) -> object:
 
 
 def csv_rows(items: Iterable[Rectification], today: date) -> Iterator[list[object]]:
-    """One row per rectification keyed by case number: never the contact, never a name."""
+    """One row per rectification keyed by case number: never the contact, never a name; a
+    number the resident typed into the comment is masked."""
     for r in items:
         evaluation, item = r.evaluation, r.case.service_item
         yield [
@@ -147,7 +149,7 @@ def csv_rows(items: Iterable[Rectification], today: date) -> Iterator[list[objec
                 evaluation.efficiency,
                 evaluation.attitude,
                 evaluation.service_level,
-                evaluation.comment,
+                mask_in_text(evaluation.comment),
                 r.opened_date,
                 r.due_date,
                 r.state.value,

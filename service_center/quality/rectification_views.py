@@ -11,12 +11,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ..api.schema import MAX_ID
 from ..auth.decorators import role_required
 from ..auth.models import Role, User
 from ..catalogue.models import Center
 from ..catalogue.services import get_center
 from ..clock import local_date, now_utc
-from ..db import db
+from ..db import db, write_transaction
 from ..errors import DomainError, Forbidden
 from ..queueing.ratings import RATING_LABELS
 from . import permissions
@@ -70,8 +71,8 @@ def _center(code: str) -> Center:
     return center
 
 
-def _item(item_id: int) -> Rectification:
-    item = db.get_or_404(Rectification, item_id)
+def _item(item_id: int, **lock: Any) -> Rectification:
+    item = db.get_or_404(Rectification, item_id, **lock)
     if not permissions.can_see_rectifications(current_user, item.center_id):
         abort(403)
     return item
@@ -197,7 +198,8 @@ def _take(step: str, item: Rectification, form: Any) -> None:
         upheld = form.decision.data == "upheld"
         steps.decide_appeal(item, upheld, form.note.data, user=user, now=now)
     else:
-        chosen = db.session.get(User, form.supervisor.data) if form.supervisor.data else None
+        wanted = form.supervisor.data
+        chosen = db.session.get(User, wanted) if wanted and 0 < wanted <= MAX_ID else None
         steps.reassign(item, chosen, user=user, now=now)
 
 
@@ -207,7 +209,8 @@ def act(item_id: int, step: str) -> Any:
     step = step.replace("-", "_")
     if step not in STEP_FORMS:
         abort(404)
-    item = _item(item_id)
+    write_transaction(keep_loaded=True)  # two supervisors at once: the second sees the first's
+    item = _item(item_id, with_for_update=True, populate_existing=True)
     try:
         steps.check_step(item, step, current_user)
     except Forbidden:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service_center.privacy import mask_id_number, mask_name, mask_phone
+from service_center.privacy import mask_id_number, mask_in_text, mask_name, mask_phone
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,11 @@ def test_phones_show_the_first_three_and_last_four_digits(phone, masked):
 )
 def test_id_numbers_hide_region_birth_date_and_sequence(id_number, masked):
     assert mask_id_number(id_number) == masked
+
+
+def test_numbers_a_resident_typed_into_a_comment_are_masked_for_export():
+    text = "请打13812345678找我，身份证372922198001011230，号票 B017，办件 ZZ-20261208-0001"
+    masked = mask_in_text(text)
+    assert "13812345678" not in masked and "138****5678" in masked
+    assert "372922198001011230" not in masked
+    assert masked.endswith("号票 B017，办件 ZZ-20261208-0001")  # the rest is left as it was
