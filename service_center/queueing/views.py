@@ -306,6 +306,7 @@ def _ticket_page(
     rating_form: TicketRatingForm | None = None,
 ) -> str:
     now = now_utc()
+    done = ticket.state is TicketState.DONE
     return render_template(
         "queueing/ticket.html",
         ticket=ticket,
@@ -313,9 +314,26 @@ def _ticket_page(
         now=now,
         requeue_until=services.requeue_until(ticket),
         position=services.queue_position(ticket, now=now),
-        rating_form=rating_form or TicketRatingForm(formdata=None),
-        has_phone=ticket.state is TicketState.DONE and ratings.has_phone(ticket),
+        # only a closed case is rated: a ticket still in the queue fetches the form when it
+        # closes (``rating_form``), with what its case knows then
+        rating_form=rating_form or (TicketRatingForm(formdata=None) if done else None),
+        has_phone=done and ratings.has_phone(ticket),
         notify_form=notify_form or NotifyForm(formdata=None),
+    )
+
+
+@bp.get("/t/<token>/evaluation")
+def rating_form(token: str) -> Any:
+    """The rating form alone, for the ticket page to show once the case closes without a
+    reload; nothing (204) while there is nothing to rate."""
+    ticket = _ticket_or_404(token)
+    if ticket.state is not TicketState.DONE or ticket.case is None or ticket.case.evaluation:
+        return "", 204
+    return render_template(
+        "queueing/_rating_form.html",
+        rating_form=TicketRatingForm(formdata=None),
+        rating_action=url_for("queueing.rate", token=token),
+        has_phone=ratings.has_phone(ticket),
     )
 
 

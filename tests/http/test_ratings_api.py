@@ -84,10 +84,21 @@ def test_a_ticket_not_completed_is_409_and_an_unknown_one_404(world, client, iss
     assert rate(client, "no-such-token", rating=5).status_code == 404
 
 
-def test_the_ticket_page_offers_the_form_only_when_done(world, client, issue, desk_clock):
+def test_the_ticket_page_offers_the_form_only_when_done(world, client, issue, closed, desk_clock):
     waiting = issue(world.items.licence_change)
     page = client.get(f"/t/{waiting.token}", headers=EN).get_data(as_text=True)
-    assert re.search(r'<form id="rating"[^>]*\bhidden\b', page)  # shown by the script when done
+    assert '<form id="rating"' not in page
+    # the script fetches the form from here once the case closes: nothing to rate before
+    slot = re.search(r'<div id="rating-slot" data-src="([^"]+)"', page).group(1)
+    assert slot == f"/t/{waiting.token}/evaluation"
+    assert client.get(slot).status_code == 204
+    form = client.get(f"/t/{closed}/evaluation", headers=EN)
+    assert form.status_code == 200
+    assert '<form id="rating"' in form.get_data(as_text=True)
+    assert "Very dissatisfied" in form.get_data(as_text=True)
+    assert rate(client, closed, rating=5).status_code == 201
+    assert client.get(f"/t/{closed}/evaluation").status_code == 204  # rated: nothing more
+    assert 'id="rating-slot"' not in client.get(f"/t/{closed}").get_data(as_text=True)
 
 
 def test_rating_from_the_page_without_javascript(app, world, client, closed):

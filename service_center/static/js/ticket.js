@@ -76,17 +76,23 @@
   if (finished.indexOf(state) === -1) { setTimeout(poll, 1000); }
 })();
 
-// The rating (好差评): show the form once the case is closed; a low rating asks for the reason.
+// The rating (好差评): the form is fetched once the case is closed; a low rating asks why.
 (function () {
   "use strict";
-  var form = document.getElementById("rating");
-  if (!form) { return; }
-  document.addEventListener("ticket:state", function (event) {
-    if (event.detail.status === "done") { form.hidden = false; }
-  });
-  var comment = form.querySelector("textarea");
-  form.addEventListener("change", function (event) {
-    if (event.target.name !== "rating") { return; }
+  var slot = document.getElementById("rating-slot");
+  if (slot) {
+    document.addEventListener("ticket:state", function (event) {
+      if (event.detail.status !== "done") { return; }
+      fetch(slot.dataset.src, { headers: { "Accept": "text/html" }, cache: "no-store" })
+        .then(function (r) { return r.status === 200 ? r.text() : ""; })
+        .then(function (html) { slot.innerHTML = html; })
+        .catch(function () { location.reload(); });
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form || form.id !== "rating" || event.target.name !== "rating") { return; }
+    var comment = form.querySelector("textarea");
     comment.required = Number(event.target.value) <= 2;
     if (comment.required) { comment.focus(); }
   });
