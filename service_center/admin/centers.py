@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
@@ -57,6 +58,11 @@ class CenterData:
 FIELDS = tuple(CenterData.__dataclass_fields__)
 #: a center's phone is on its door: not masked in the audit trail
 PUBLIC = ("phone",)
+
+
+def _record(center: Center, action: str, **fields: Any) -> None:
+    """Audit a change to ``center`` (its settings, letters, limits) under its own name."""
+    audit.record(action, obj=center, object_label=center.name_zh, center_id=center.id, **fields)
 
 
 def time_zones() -> list[str]:
@@ -168,16 +174,7 @@ def create_center(data: CenterData, *, actor: object, now: datetime) -> Center:
     center = Center(**asdict(data))
     db.session.add(center)
     db.session.flush()
-    audit.record(
-        "center.create",
-        actor=actor,
-        now=now,
-        obj=center,
-        object_label=center.name_zh,
-        center_id=center.id,
-        after=asdict(data),
-        public=PUBLIC,
-    )
+    _record(center, "center.create", actor=actor, now=now, after=asdict(data), public=PUBLIC)
     return center
 
 
@@ -192,16 +189,8 @@ def update_center(center: Center, data: CenterData, *, actor: object, now: datet
     after = audit.snapshot(center, FIELDS)
     if after != before:
         settings_changed({center.id})
-        audit.record(
-            "center.update",
-            actor=actor,
-            now=now,
-            obj=center,
-            object_label=center.name_zh,
-            center_id=center.id,
-            before=before,
-            after=after,
-            public=PUBLIC,
+        _record(
+            center, "center.update", actor=actor, now=now, before=before, after=after, public=PUBLIC
         )
     return center
 
@@ -258,16 +247,7 @@ def set_ticket_letters(
     db.session.flush()
     after = {case_types[k].code: v for k, v in ticket_letters(center).items()}
     if after != before:
-        audit.record(
-            "center.ticket_letters",
-            actor=actor,
-            now=now,
-            obj=center,
-            object_label=center.name_zh,
-            center_id=center.id,
-            before=before,
-            after=after,
-        )
+        _record(center, "center.ticket_letters", actor=actor, now=now, before=before, after=after)
 
 
 def set_wait_limits(
@@ -305,13 +285,4 @@ def set_wait_limits(
     db.session.flush()
     after = {case_types[k].code: v for k, v in wait_limits(center).items()}
     if after != before:
-        audit.record(
-            "center.wait_limits",
-            actor=actor,
-            now=now,
-            obj=center,
-            object_label=center.name_zh,
-            center_id=center.id,
-            before=before,
-            after=after,
-        )
+        _record(center, "center.wait_limits", actor=actor, now=now, before=before, after=after)
