@@ -161,6 +161,7 @@ def run_costs(
             ("display, fresh", lambda: client.get(display)),
             ("display, 304", display_304),
             ("ticket page", lambda: client.get(f"/t/{token}")),
+            ("ticket poll (API)", lambda: client.get(f"/api/v1/tickets/{token}")),
             ("search API", lambda: client.get(f"/api/v1/centers/{CENTER}/services?q=yyzz")),
             ("search page", lambda: client.get(f"/centers/{CENTER}/services?q=yyzz")),
             (

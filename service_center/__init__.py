@@ -49,10 +49,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     _normalise_database_uri(app)
 
-    from . import cli, errors, extensions, i18n, models, requestlog, security, templating  # noqa: F401
+    from . import cli, errors, extensions, i18n, models, requestlog, security, stamps, templating  # noqa: F401
     from . import db as db_module
 
     db_module.db.init_app(app)
+    stamps.init_app(app)
     extensions.migrate.init_app(
         app,
         db_module.db,

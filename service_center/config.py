@@ -60,9 +60,16 @@ class DefaultConfig:
     NOTIFY_QUIET_HOURS = "21:00-08:00"
     QUEUE_RECENT_SERVICE_SAMPLE = 20  #: completed cases that feed the estimated wait
 
-    #: how long one app process answers the displays' polls from the board version it last
-    #: read (seconds): a call reaches the hall at most this much later; 0 reads it every poll
+    #: how long one app process answers the displays' and phones' polls from the floor version
+    #: it last read while no change stamp moved (seconds): a change made through another host
+    #: reaches them at most this much later (this host's at once); 0 reads it every poll
     DISPLAY_VERSION_TTL = 1.0
+    #: seconds a process answers a ticket's poll from what it keeps, the floor unchanged (the
+    #: estimated wait moves with the clock too, by minutes)
+    TICKET_POLL_TTL = 15.0
+    #: seconds a process searches its copy of a center's catalogue before reading it again (a
+    #: change through this host is seen at once, through another within this time)
+    CATALOGUE_KEPT_TTL = 30.0
 
     BOOKING_CHECKIN_EARLY_MINUTES = 15
     BOOKING_CHECKIN_LATE_MINUTES = 15

@@ -6,6 +6,7 @@ error pages and put in every problem+json body, so a clerk can quote it and an o
 the request. The log line says method, path (never the query string), status, duration and
 the id, as plain text or, with ``LOG_JSON``, as one JSON object; never a name, phone or ID
 number (the paths hold none: look-ups send the phone in a header, pages post their forms).
+What the screens and phones poll (``polled``) is logged only when it fails or is slow.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
+F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "X-Request-ID"
 _SANE = re.compile(r"[A-Za-z0-9._-]{8,64}")
 logger = logging.getLogger("service_center.requests")
@@ -45,11 +49,32 @@ def _start() -> None:
     g.request_started = time.perf_counter()
 
 
+#: a polled answer taking longer than this is logged all the same (milliseconds)
+SLOW_POLL_MS = 1000
+
+
+def polled(view: F) -> F:
+    """Mark a view that screens and phones poll every second or two: its answers are logged
+    only when they fail or are slow (each is still counted in /metrics), so that the log
+    holds what an operator looks for rather than a line a second per screen."""
+    view.polled = True  # type: ignore[attr-defined]
+    return view
+
+
+def _quiet(response: Response, elapsed_ms: float) -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return (
+        getattr(view, "polled", False) and response.status_code < 400 and elapsed_ms < SLOW_POLL_MS
+    )
+
+
 def _finish(response: Response) -> Response:
     rid = g.get("request_id") or uuid.uuid4().hex
     response.headers[HEADER] = rid
     if current_app.config.get("LOG_REQUESTS", True):
         elapsed = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        if _quiet(response, elapsed):
+            return response
         fields = {
             "request_id": rid,
             "method": request.method,

@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import (
     Flask,
@@ -30,6 +32,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -58,7 +61,21 @@ SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, their signer built once per secret key rather than on
+    every request (most requests, a phone's or a screen's poll, carry no session at all)."""
+
+    _signer: tuple[Any, Any] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if self._signer is None or self._signer[0] != key:
+            self._signer = (key, super().get_signing_serializer(app))
+        return self._signer[1]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _SessionInterface()
     app.before_request(_refuse_nul)
     app.after_request(_headers)
     app.before_request(_session_lifetime)
@@ -94,18 +111,31 @@ def _refuse_nul() -> None:
                 )
 
 
+_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+)
+
+
 def _headers(response: Response) -> Response:
     embeddable = request.path.startswith(EMBEDDABLE)
     ancestors = current_app.config["DISPLAY_FRAME_ANCESTORS"] if embeddable else "'none'"
-    response.headers.setdefault("Content-Security-Policy", CSP.format(ancestors=ancestors))
-    if not embeddable:
-        response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
-    )
+    headers = response.headers
+    present = {key.lower() for key in headers.keys()}
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", _csp(ancestors))
+    if not embeddable and "x-frame-options" not in present:
+        headers.add("X-Frame-Options", "DENY")
+    for key, value in _HEADERS:
+        if key.lower() not in present:
+            headers.add(key, value)
     return response
+
+
+@functools.lru_cache(maxsize=8)
+def _csp(ancestors: str) -> str:
+    return CSP.format(ancestors=ancestors)
 
 
 def _now() -> datetime:

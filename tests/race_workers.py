@@ -178,3 +178,13 @@ def notification_worker(url: str, gateway_url: str, lease: int, results, stall=N
         db.session.remove()
         db.engine.dispose()
     results.put(("worker", None, dict(ended)))
+
+
+def call_next_once(url: str, window_id: int, now: datetime) -> None:
+    """Another app process of this host calls the next ticket at one window, then exits."""
+    app = make_app(url)
+    with app.app_context():
+        services.call_next_ticket(db.session.get(Window, window_id), now=now)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()

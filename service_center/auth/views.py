@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -58,6 +59,8 @@ _ALLOWED_BEFORE_CHANGE = frozenset({"auth.change_password", "auth.logout", "stat
 
 def _password_change_first() -> Response | None:
     """After a password reset, every page leads to the change form until it is done."""
+    if _anonymous_for_sure():
+        return None  # a resident's phone, a display, a kiosk: no user to load
     if (
         request.endpoint in _ALLOWED_BEFORE_CHANGE
         or request.endpoint is None
@@ -68,6 +71,15 @@ def _password_change_first() -> Response | None:
     ):
         return None
     return redirect(url_for("auth.change_password", next=request.full_path))
+
+
+def _anonymous_for_sure() -> bool:
+    """No session sign-in, no bearer token, no remember-me cookie: nobody is signed in."""
+    return (
+        "_user_id" not in session
+        and "Authorization" not in request.headers
+        and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
+    )
 
 
 @login_manager.user_loader

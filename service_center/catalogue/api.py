@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 
 from ..api import bp
 from ..api.schema import operation
-from ..errors import Invalid
-from . import schemas, services
+from ..errors import Invalid, NotFound
+from . import kept, schemas, services
 from .models import Center, ServiceItem
 
 
@@ -18,7 +18,7 @@ def center_json(center: Center) -> dict[str, Any]:
     return {"code": center.code, "name": center.name, "timezone": center.timezone}
 
 
-def service_json(item: ServiceItem) -> dict[str, Any]:
+def service_json(item: ServiceItem | kept.ItemCopy) -> dict[str, Any]:
     return {
         "id": item.id,
         "code": item.code,
@@ -46,10 +46,15 @@ def list_centers() -> Any:
     problems=(404,),
 )
 def list_services(code: str, query: schemas.ServiceQuery) -> Any:
-    center = services.get_center(code)
-    case_type = None
+    # searched in this process's copy of the catalogue (kept.py): no statement while unchanged
+    catalogue = kept.kept_catalogue(code=code)
+    if catalogue is None:
+        raise NotFound(_("No service center has the code %(code)s.", code=code))
+    case_type_id = None
     if query.case_type:
-        case_type = services.get_case_type(query.case_type)
+        case_type = catalogue.case_type(query.case_type)
         if case_type is None:
             raise Invalid(_("Unknown case type."), field="case_type")
-    return jsonify([service_json(i) for i in services.search_services(center, query.q, case_type)])
+        case_type_id = case_type.id
+    q = (query.q or "").strip()[: services.MAX_QUERY_LENGTH]
+    return jsonify([service_json(i) for i in kept.search(catalogue, q, case_type_id)])

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from .. import stamps
 from ..db import db
 from ..i18n import localized
 
@@ -289,3 +290,10 @@ class NoticeDay(CalendarRow, db.Model):
     @property
     def name(self) -> str:
         return localized(self, "name")
+
+
+# what the processes keep of these (the board, the polls, the search) is built afresh after a change
+stamps.watch(Center, lambda c: (stamps.floor(c.id), stamps.catalogue(c.id)))
+stamps.watch(ServiceItem, lambda i: (stamps.floor(i.center_id), stamps.catalogue(i.center_id)))
+stamps.watch(CaseType, lambda _: (stamps.floor(stamps.EVERY), stamps.catalogue(stamps.EVERY)))
+stamps.watch(Department, lambda _: (stamps.catalogue(stamps.EVERY),))

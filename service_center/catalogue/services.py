@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import functools
-import re
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import joinedload
 
 from ..db import db
 from ..errors import NotFound
+from . import kept
+from .kept import ItemCopy
 from .models import CaseType, Center, Department, ServiceItem
 
 MAX_QUERY_LENGTH = 60
@@ -77,38 +78,17 @@ def get_case_type(code: str) -> CaseType | None:
 
 def search_services(
     center: Center, query: str = "", case_type: CaseType | None = None
-) -> list[ServiceItem]:
-    """Return the center's active items matching ``query`` (Chinese, English or pinyin).
+) -> list[ItemCopy]:
+    """Return the center's active items matching ``query`` (Chinese, English or pinyin), as
+    read-only copies this process keeps (``kept.py``): lists show them, nothing writes them.
 
     Pinyin matches initials (``yyzz``) or full syllables (``yingye``), case and spaces ignored.
     """
-    stmt = (
-        select(ServiceItem)
-        .where(ServiceItem.center_id == center.id, ServiceItem.is_active)
-        .options(selectinload(ServiceItem.case_type), selectinload(ServiceItem.department))
-        .order_by(ServiceItem.case_type_id, ServiceItem.department_id, ServiceItem.code)
-    )
-    if case_type is not None:
-        stmt = stmt.where(ServiceItem.case_type_id == case_type.id)
     query = (query or "").strip()[:MAX_QUERY_LENGTH]
-    if query:
-        latin = re.sub(r"[\s']+", "", query).lower()
-        conditions = [
-            ServiceItem.name_zh.contains(query, autoescape=True),
-            ServiceItem.code == query,
-        ]
-        if latin.isascii() and latin.isalnum():
-            conditions += [
-                ServiceItem.pinyin_initials.contains(latin, autoescape=True),
-                ServiceItem.pinyin_full.contains(latin, autoescape=True),
-                ServiceItem.name_en.ilike(f"%{_escape_like(query)}%", escape="\\"),
-            ]
-        stmt = stmt.where(or_(*conditions))
-    return list(db.session.scalars(stmt))
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    catalogue = kept.kept_catalogue(center.id)
+    if catalogue is None:  # removed under this request
+        return []
+    return kept.search(catalogue, query, case_type.id if case_type is not None else None)
 
 
 def get_service(center: Center, service_id: int) -> ServiceItem:

@@ -12,7 +12,7 @@ from ..errors import NotFound
 from ..i18n import LANG_COOKIE
 from ..modes import ELDER, MODE_COOKIE, MODE_COOKIE_MAX_AGE, MODES
 from ..urls import local_target
-from . import calendar, services
+from . import calendar, kept, services
 
 bp = Blueprint("catalogue", __name__)
 
@@ -82,11 +82,14 @@ def center(code: str) -> str:
 
 @bp.get("/centers/<code>/services")
 def catalogue(code: str) -> str:
-    center = _center_or_404(code)
-    query = request.args.get("q", "").strip()
-    case_type = services.get_case_type(request.args.get("case_type", ""))
+    # searched in this process's copy of the catalogue (kept.py): no statement while unchanged
+    kept_catalogue = kept.kept_catalogue(code=code)
+    if kept_catalogue is None:
+        abort(404)
+    query = request.args.get("q", "").strip()[: services.MAX_QUERY_LENGTH]
+    case_type = kept_catalogue.case_type(request.args.get("case_type", ""))
     group = "department" if request.args.get("group") == "department" else "case_type"
-    items = services.search_services(center, query, case_type)
+    items = kept.search(kept_catalogue, query, case_type.id if case_type else None)
     groups = (
         services.group_by_department(items)
         if group == "department"
@@ -94,10 +97,10 @@ def catalogue(code: str) -> str:
     )
     return render_template(
         "catalogue/services.html",
-        center=center,
+        center=kept_catalogue.center,
         query=query,
         case_type=case_type,
-        case_types=services.list_case_types(),
+        case_types=kept_catalogue.case_types,
         group=group,
         groups=groups,
         count=len(items),

@@ -2,8 +2,6 @@
 
 ``services`` reads the queue's tables, ``feed`` shapes the public JSON and its ETag, ``api``
 serves ``GET /api/v1/centers/<code>/display`` and ``views`` the pages the hall TV and the small
-screens above the windows open. No personal data ever reaches any of them. ``listeners``
-(connected here) drops this process's kept board version when a ticket changes through it.
+screens above the windows open. No personal data ever reaches any of them. The board's
+version, as each process keeps it between polls, is the queue's (``queueing/kept.py``).
 """
-
-from . import listeners  # noqa: F401  (connects to the queue's signals)

@@ -9,6 +9,7 @@ from flask import Response, jsonify, request
 from ..api import bp
 from ..api.schema import operation
 from ..clock import now_utc
+from ..requestlog import polled
 from . import feed, schemas
 
 #: the board version (weak), in the caller's language: send it back as If-None-Match
@@ -17,6 +18,7 @@ IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "schema": {"type": "st
 
 
 @bp.get("/centers/<code>/display")
+@polled
 @operation(
     "The hall display's feed: calls, windows, waiting (no personal data)",
     description="Poll with If-None-Match: 304 while nothing has changed.",
@@ -27,10 +29,10 @@ IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "schema": {"type": "st
 )
 def center_display(code: str) -> Any:
     now = now_utc()
-    # the version is one small indexed query, read at most once a second per process; the
-    # body is built only when it has changed
+    # the version is one small indexed query, read again only when a change stamp moved or a
+    # second has passed (queueing/kept.py); the body is built only when it has changed
     known = feed.known_board(code, now=now)
-    tag = known.tag
+    tag = feed.etag(known.version)
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
     else:

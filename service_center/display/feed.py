@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import time
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..catalogue import services as catalogue
 from ..catalogue.models import Center
-from ..clock import local_date, to_local
+from ..clock import to_local
 from ..db import db
 from ..errors import NotFound
 from ..i18n import current_language, localized
+from ..queueing.kept import KnownFloor, forget_floors, known_floor
 from ..queueing.services import ticket_prefixes
 from . import services
 
@@ -59,8 +58,12 @@ def call_texts(number: str, window: int) -> dict[str, str]:
 
 def etag(version: str) -> str:
     """Return the (weak) ETag of a board version in the request's language."""
-    digest = hashlib.sha256(f"{FORMAT}|{current_language()}|{version}".encode()).hexdigest()
-    return digest[:32]
+    return _etag(version, current_language())
+
+
+@functools.lru_cache(maxsize=256)
+def _etag(version: str, language: str) -> str:
+    return hashlib.sha256(f"{FORMAT}|{language}|{version}".encode()).hexdigest()[:32]
 
 
 def board_json(center: Center, board: services.Board) -> dict[str, Any]:
@@ -118,56 +121,15 @@ def board_json(center: Center, board: services.Board) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class KnownBoard:
-    """What this process last read of a center's board: enough to answer a poll."""
-
-    code: str
-    center_id: int
-    timezone: str
-    day: date
-    version: str
-    read_at: float  #: time.monotonic() of the reading
-
-    @property
-    def tag(self) -> str:
-        return etag(self.version)
-
-
-def known_board(code: str, *, now: datetime) -> KnownBoard:
-    """Return the board version of center ``code``, read at most once per DISPLAY_VERSION_TTL.
-
-    Every screen of the hall polls every second or two, through every app process. Within the
-    TTL this process answers from the version it read last, without the database: a call
-    reaches the screens at most the TTL later. A new local day reads afresh.
+def known_board(code: str, *, now: datetime) -> KnownFloor:
+    """Return the floor version of center ``code`` as this process keeps it (queueing/kept.py).
 
     :raises NotFound: for an unknown center code (never kept).
     """
-    ttl = float(current_app.config["DISPLAY_VERSION_TTL"])
-    kept_boards: dict[str, KnownBoard] = current_app.extensions.setdefault("display_versions", {})
-    kept = kept_boards.get(code)
-    if (
-        kept is not None
-        and time.monotonic() - kept.read_at < ttl
-        and local_date(now, kept.timezone) == kept.day
-    ):
-        return kept
-    center = catalogue.get_center(code)
-    kept = KnownBoard(
-        code=code,
-        center_id=center.id,
-        timezone=center.timezone,
-        day=local_date(now, center.timezone),
-        # the center's settings version: an administrator's change (a window renamed, added
-        # or retired) shows on the screens like a call does
-        version=f"{services.board_version(center, now=now)}.{center.calendar_version}",
-        read_at=time.monotonic(),
-    )
-    kept_boards[code] = kept
-    return kept
+    return known_floor(now=now, code=code)
 
 
-def current_board_json(known: KnownBoard, *, now: datetime) -> dict[str, Any]:
+def current_board_json(known: KnownFloor, *, now: datetime) -> dict[str, Any]:
     """Return the board's JSON for ``known``'s version, built once per app process and version.
 
     When a call changes the version, every display polling this process asks for the new body
@@ -178,13 +140,13 @@ def current_board_json(known: KnownBoard, *, now: datetime) -> dict[str, Any]:
         "display_boards", {}
     )
     key = (known.center_id, current_language())
-    tag = known.tag
+    tag = etag(known.version)
     kept = cache.get(key)
     if kept is not None and kept[0] == tag:
         return kept[1]
     center = db.session.get(Center, known.center_id)
     if center is None:  # removed since the version was read: read it afresh next time
-        current_app.extensions["display_versions"].clear()
+        forget_floors()
         raise NotFound(_("No service center has the code %(code)s.", code=known.code))
     body = board_json(center, services.get_board(center, now=now))
     cache[key] = (tag, body)

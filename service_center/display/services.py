@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, true
+from sqlalchemy import func, select
 
 from ..catalogue.models import CaseType, Center
 from ..clock import local_date
@@ -98,50 +98,6 @@ def day_start(center: Center, now: datetime) -> datetime:
     """Return midnight of the center's local day, in UTC."""
     zone = ZoneInfo(center.timezone)
     return datetime.combine(local_date(now, center.timezone), time.min, zone).astimezone(UTC)
-
-
-def board_version(center: Center, *, now: datetime) -> str:
-    """Return a string that changes whenever the center's board may have changed.
-
-    Every ticket change is a ``TicketEvent`` and events are only ever added, so the number of
-    the day's events changes with each one, even when an event with a lower id commits after
-    a higher one (PostgreSQL hands out ids before commit; a bare max(id) would miss it).
-    Window states change ``state_changed_dt`` and the counts per state. One statement over
-    two indexes: ``ix_ticket_events_center_kind_at`` (listing every kind lets both databases
-    use all three of its columns; PostgreSQL answers from the index alone) and the windows'
-    (center, number) key, about 25 rows.
-    """
-    events = (
-        select(func.count().label("n"), func.max(TicketEvent.at_dt).label("last"))
-        .where(
-            TicketEvent.center_id == center.id,
-            TicketEvent.kind.in_(list(EventKind)),
-            TicketEvent.at_dt >= day_start(center, now),
-        )
-        .subquery()
-    )
-    windows = (
-        select(
-            func.count().label("n"),
-            func.max(Window.state_changed_dt).label("last"),
-            func.sum(case((Window.state == WindowState.OPEN, 1), else_=0)).label("open"),
-            func.sum(case((Window.state == WindowState.PAUSED, 1), else_=0)).label("paused"),
-        )
-        .where(Window.center_id == center.id)
-        .subquery()
-    )
-    row = db.session.execute(
-        select(
-            events.c.n,
-            events.c.last,
-            windows.c.n,
-            windows.c.last,
-            windows.c.open,
-            windows.c.paused,
-        ).select_from(events.join(windows, true()))
-    ).one()
-    day = local_date(now, center.timezone)
-    return "|".join(str(part) for part in (center.id, day.isoformat(), *row))
 
 
 def recent_calls(center: Center, *, now: datetime, limit: int = CALLS_LIMIT) -> list[Call]:

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask_login import current_user
 
 from ..api import bp
 from ..api.schema import operation
 from ..clock import now_utc, to_local
 from ..db import committed_for_response, db
-from ..i18n import locale_code
-from . import ratings, remote, services
+from ..i18n import current_language, locale_code
+from ..requestlog import polled
+from . import kept, ratings, remote, services
 from .formats import ticket_json
 from .limits import remote_limit
 from .schemas import Evaluation, IssueRemoteTicket, IssueTicket, Rating, Ticket
@@ -80,14 +81,23 @@ def confirm_arrival(token: str) -> Any:
 
 
 @bp.get("/tickets/<token>")
+@polled
 @operation(
     "A ticket's status, people ahead and estimated wait",
     responses={200: Ticket},
     problems=(404,),
 )
 def get_ticket(token: str) -> Any:
-    ticket = services.get_ticket_by_token(token)
-    return jsonify(ticket_json(ticket))
+    # every waiting phone asks every two seconds: answered from what this process keeps while
+    # the floor is unchanged (queueing/kept.py)
+    now = now_utc()
+
+    def build() -> tuple[int, bytes, bool]:
+        ticket = services.get_ticket_by_token(token)
+        return ticket.center_id, current_app.json.dumps(ticket_json(ticket, now=now)), True
+
+    body = kept.kept_for_ticket(kept.POLLS, (token, current_language()), now=now, build=build)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.post("/tickets/<token>/evaluation")

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import stamps
 from ..catalogue.models import CalendarRow
 from ..db import UTCDateTime, db, str_enum
 from ..errors import Conflict
@@ -508,3 +509,8 @@ class Evaluation(db.Model):
             postgresql_where=text("rating <= 2 AND comment <> ''"),
         ),
     )
+
+
+#: every change of a ticket moves its center's board and the waits of those behind it
+for _model in (Ticket, TicketEvent, TicketPrefix):
+    stamps.watch(_model, lambda row: (stamps.floor(row.center_id),))

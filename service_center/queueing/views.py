@@ -22,14 +22,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from .. import keeping
 from ..api.schema import MAX_ID
 from ..catalogue import calendar
 from ..catalogue import services as catalogue
 from ..clock import now_utc, to_local
 from ..db import db
 from ..errors import DomainError, NotFound
-from ..i18n import device_language, locale_code
-from . import cli, popular, ratings, remote, services
+from ..i18n import current_language, device_language, locale_code
+from ..modes import current_mode
+from . import cli, kept, popular, ratings, remote, services
 from .forms import (
     ActionForm,
     KioskArrivalForm,
@@ -295,8 +297,23 @@ def ticket_opt_in(token: str) -> Any:
 
 @bp.get("/t/<token>")
 def ticket_page(token: str) -> str:
-    """The resident's live ticket page (the QR code leads here)."""
-    return _ticket_page(_ticket_or_404(token))
+    """The resident's live ticket page (the QR code leads here).
+
+    A waiting ticket's page is the same for everyone who opens it until the floor changes: this
+    process keeps it (``kept.py``), each answer with the caller's own CSRF token.
+    """
+    if not keeping.page_keepable():
+        return _ticket_page(_ticket_or_404(token))
+    now = now_utc()
+
+    def build() -> tuple[int, str, bool]:
+        ticket = _ticket_or_404(token)
+        if ticket.state is not TicketState.WAITING:
+            return ticket.center_id, _ticket_page(ticket), False
+        return ticket.center_id, keeping.render_keepable(lambda: _ticket_page(ticket)), True
+
+    key = (token, current_language(), current_mode())
+    return keeping.with_csrf(kept.kept_for_ticket(kept.PAGES, key, now=now, build=build))
 
 
 def _ticket_page(

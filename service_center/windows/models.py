@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import stamps
 from ..db import UTCDateTime, db, str_enum
 from ..i18n import localized
 
@@ -99,3 +100,7 @@ class Window(db.Model):
 
     def __repr__(self) -> str:
         return f"<Window {self.center_id}#{self.number}>"
+
+
+#: a window opened, paused, staffed, renamed or given other items: the board and the waits move
+stamps.watch(Window, lambda w: (stamps.floor(w.center_id),))

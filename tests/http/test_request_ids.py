@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from unittest.mock import patch
 
 import pytest
 
@@ -74,3 +75,26 @@ def test_the_line_is_json_when_configured(client, world, caplog):
     line = json.loads(record.getMessage())
     assert line["path"] == "/api/v1/centers" and line["status"] == 200
     assert line["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_polls_are_logged_only_when_they_fail_or_are_slow(client, world, issue, caplog):
+    ticket = {"token": issue(world.items.licence).token}
+    display = "/api/v1/centers/testtown/display"
+    with caplog.at_level(logging.INFO, logger="service_center.requests"):
+        for _ in range(3):
+            assert client.get(f"/api/v1/tickets/{ticket['token']}").status_code == 200
+            tag = client.get(display).headers["ETag"]
+            assert client.get(display, headers={"If-None-Match": tag}).status_code == 304
+        assert client.get("/api/v1/tickets/no-such-ticket-at-all").status_code == 404
+        with patch("service_center.requestlog.SLOW_POLL_MS", -1):  # every poll is "slow"
+            client.get(display)
+        client.get("/centers/testtown/services")  # a page: logged as ever
+    lines = [r.getMessage() for r in caplog.records if r.name == "service_center.requests"]
+
+    assert [line.split(" ")[:3] for line in lines] == [
+        ["GET", "/api/v1/tickets/no-such-ticket-at-all", "404"],
+        ["GET", display, "200"],
+        ["GET", "/centers/testtown/services", "200"],
+    ]
+    # every answer still carries its id
+    assert client.get(display).headers["X-Request-ID"]

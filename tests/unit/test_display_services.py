@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from service_center.db import db
 from service_center.display import feed, services
 from service_center.queueing import services as queue
+from service_center.queueing.kept import floor_version
 from service_center.queueing.models import EventKind, Outcome, TicketEvent, TicketState
 from service_center.windows.models import WindowState
 from tests.fixtures.queueing import OPENING_MORNING
@@ -17,7 +18,7 @@ from tests.fixtures.queueing import OPENING_MORNING
 
 @pytest.fixture
 def version(world, clock):
-    return lambda: services.board_version(world.center, now=clock.now)
+    return lambda: floor_version(world.center, now=clock.now)
 
 
 def call(window, clock):
@@ -61,10 +62,10 @@ def test_version_sees_an_event_that_commits_after_a_newer_one(world, open_window
 
     db.session.add(event(newest + 10, minutes=2))  # the second process commits first
     db.session.commit()
-    before = services.board_version(world.center, now=clock.now)
+    before = floor_version(world.center, now=clock.now)
     db.session.add(event(newest + 5, minutes=1))  # the first process commits a moment later
     db.session.commit()
-    assert services.board_version(world.center, now=clock.now) != before
+    assert floor_version(world.center, now=clock.now) != before
 
 
 def test_version_ignores_other_centers_and_changes_with_the_day(world, issue, clock, version):

@@ -1,0 +1,84 @@
+"""Answers an app process keeps between requests, each under the version it was built for.
+
+A kept answer is given again while the version its keeper reads now is the one it was built
+under (the change stamps of ``stamps.py`` and what the database said), for at most a TTL, and
+never to a signed-in user or a request with a message waiting to be shown. A kept page holds a
+placeholder where the form's CSRF token goes; each answer gets the caller's own token.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+#: what a kept page holds instead of a CSRF token (never a valid token)
+CSRF_PLACEHOLDER = "__kept-page-csrf-token__"
+
+
+@dataclass(frozen=True)
+class Kept:
+    version: Hashable
+    built_at: float
+    body: Any
+
+
+class Keeper:
+    """At most ``size`` answers of one kind, the least recently given dropped first."""
+
+    def __init__(self, name: str, size: int, ttl_setting: str) -> None:
+        self.name = name
+        self.size = size
+        self.ttl_setting = ttl_setting
+
+    def _kept(self) -> OrderedDict[Hashable, Kept]:
+        return current_app.extensions.setdefault(f"kept_{self.name}", OrderedDict())
+
+    def peek(self, key: Hashable) -> Kept | None:
+        return self._kept().get(key)
+
+    def get(self, key: Hashable, version: Hashable) -> Any | None:
+        """The answer kept for ``key`` if built under ``version`` within the TTL."""
+        kept = self._kept().get(key)
+        if kept is None or kept.version != version:
+            return None
+        if time.monotonic() - kept.built_at >= float(current_app.config[self.ttl_setting]):
+            return None
+        self._kept().move_to_end(key)
+        return kept.body
+
+    def put(self, key: Hashable, version: Hashable, body: Any, built_at: float) -> None:
+        kept = self._kept()
+        kept[key] = Kept(version, built_at, body)
+        kept.move_to_end(key)
+        while len(kept) > self.size:
+            kept.popitem(last=False)
+
+
+def page_keepable() -> bool:
+    """Whether this request's page may be kept or given from what is kept: nobody signed in,
+    no message waiting to be shown."""
+    return not current_user.is_authenticated and "_flashes" not in session
+
+
+def render_keepable(render: Any) -> str:
+    """Render a page to keep: its CSRF tokens as the placeholder (``with_csrf`` fills them)."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    setattr(g, field, CSRF_PLACEHOLDER)
+    try:
+        return render()
+    finally:
+        g.pop(field, None)
+
+
+def with_csrf(page: str) -> str:
+    """A kept page with this caller's own CSRF token."""
+    if CSRF_PLACEHOLDER not in page:
+        return page
+    return page.replace(CSRF_PLACEHOLDER, generate_csrf())

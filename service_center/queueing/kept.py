@@ -1,0 +1,200 @@
+"""What each app process keeps of a center's floor between requests: the floor's version, and
+the answers built on it (a ticket's poll; the display builds its board on it too).
+
+Every screen of the hall polls every second or two and every waiting resident's phone every
+two seconds, through every app process. A process answers them from what it keeps while the
+floor's change stamps (``service_center.stamps``) have not moved, without the database: a
+change committed by any process of this host is seen by the very next poll. Another host's
+change is seen once the kept version is older than ``DISPLAY_VERSION_TTL`` (1 s), when it is
+read again from the database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import date, datetime
+from datetime import time as clock_time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select, true
+
+from .. import stamps
+from ..catalogue import services as catalogue
+from ..catalogue.models import Center
+from ..clock import local_date
+from ..db import db
+from ..errors import NotFound
+from ..keeping import Keeper
+from ..windows.models import Window, WindowState
+from .models import EventKind, TicketEvent
+
+#: tickets' poll answers (about 1 kB each) and pages (about 12 kB) kept per process
+POLLS_KEPT = 5000
+PAGES_KEPT = 1000
+
+
+@dataclass(frozen=True)
+class KnownFloor:
+    """What this process last read of a center's floor: enough to tell whether it changed."""
+
+    code: str
+    center_id: int
+    timezone: str
+    day: date
+    version: str  #: changes with every ticket event and window change (``floor_version``)
+    seen: tuple[int, int]  #: the change stamps when the version was read
+    read_at: float  #: time.monotonic() of the reading
+
+
+def _stamps_of(center_id: int) -> tuple[int, int]:
+    return stamps.read(stamps.floor(center_id)), stamps.read(stamps.floor(stamps.EVERY))
+
+
+def _still_true(kept: KnownFloor | None, now: datetime, ttl: float) -> bool:
+    return (
+        kept is not None
+        and time.monotonic() - kept.read_at < ttl
+        and kept.seen == _stamps_of(kept.center_id)
+        and local_date(now, kept.timezone) == kept.day
+    )
+
+
+def known_floor(
+    *, now: datetime, code: str | None = None, center_id: int | None = None
+) -> KnownFloor:
+    """Return the floor version of the center with ``code`` (or ``center_id``) as this process
+    keeps it, reading it afresh when a stamp moved, the TTL ran out or the local day changed.
+
+    :raises NotFound: for an unknown center.
+    """
+    ttl = float(current_app.config["DISPLAY_VERSION_TTL"])
+    by_code: dict[str, KnownFloor] = current_app.extensions.setdefault("floors_by_code", {})
+    by_id: dict[int, KnownFloor] = current_app.extensions.setdefault("floors_by_id", {})
+    kept = by_code.get(code) if code is not None else by_id.get(center_id)  # type: ignore[arg-type]
+    if kept is not None and _still_true(kept, now, ttl):
+        return kept
+    if center_id is None and kept is not None:
+        center_id = kept.center_id
+    # the stamps before the rows: a change committed after them moves them again
+    seen = _stamps_of(center_id) if center_id is not None else None
+    center = db.session.get(Center, center_id) if center_id is not None else None
+    if center is None or (code is not None and center.code != code):
+        center = catalogue.get_center(code) if code is not None else None
+        if center is None:
+            raise NotFound(_("No service center has the code %(code)s.", code=center_id))
+        seen = None
+    kept = KnownFloor(
+        code=center.code,
+        center_id=center.id,
+        timezone=center.timezone,
+        day=local_date(now, center.timezone),
+        # the center's settings version: an administrator's change (a window renamed, added
+        # or retired) shows on the screens like a call does
+        version=f"{floor_version(center, now=now)}.{center.calendar_version}",
+        seen=seen or _stamps_of(center.id),
+        read_at=time.monotonic(),
+    )
+    by_code[kept.code] = kept
+    by_id[kept.center_id] = kept
+    return kept
+
+
+def forget_floors() -> None:
+    """Drop what this process keeps of every floor (a center removed under it)."""
+    current_app.extensions.get("floors_by_code", {}).clear()
+    current_app.extensions.get("floors_by_id", {}).clear()
+
+
+def floor_version(center: Center, *, now: datetime) -> str:
+    """Return a string that changes whenever the center's floor may have changed.
+
+    Every ticket change is a ``TicketEvent`` and events are only ever added, so the number of
+    the day's events changes with each one, even when an event with a lower id commits after
+    a higher one (PostgreSQL hands out ids before commit; a bare max(id) would miss it).
+    Window states change ``state_changed_dt`` and the counts per state. One statement over
+    two indexes: ``ix_ticket_events_center_kind_at`` (listing every kind lets both databases
+    use all three of its columns; PostgreSQL answers from the index alone) and the windows'
+    (center, number) key, about 25 rows.
+    """
+    zone = ZoneInfo(center.timezone)
+    midnight = datetime.combine(local_date(now, center.timezone), clock_time.min, zone)
+    events = (
+        select(func.count().label("n"), func.max(TicketEvent.at_dt).label("last"))
+        .where(
+            TicketEvent.center_id == center.id,
+            TicketEvent.kind.in_(list(EventKind)),
+            TicketEvent.at_dt >= midnight,
+        )
+        .subquery()
+    )
+    windows = (
+        select(
+            func.count().label("n"),
+            func.max(Window.state_changed_dt).label("last"),
+            func.sum(case((Window.state == WindowState.OPEN, 1), else_=0)).label("open"),
+            func.sum(case((Window.state == WindowState.PAUSED, 1), else_=0)).label("paused"),
+        )
+        .where(Window.center_id == center.id)
+        .subquery()
+    )
+    row = db.session.execute(
+        select(
+            events.c.n,
+            events.c.last,
+            windows.c.n,
+            windows.c.last,
+            windows.c.open,
+            windows.c.paused,
+        ).select_from(events.join(windows, true()))
+    ).one()
+    day = local_date(now, center.timezone)
+    return "|".join(str(part) for part in (center.id, day.isoformat(), *row))
+
+
+#: a ticket's poll (JSON) and its page (HTML), as the phones of those waiting ask for them
+POLLS = Keeper("ticket_polls", POLLS_KEPT, "TICKET_POLL_TTL")
+PAGES = Keeper("ticket_pages", PAGES_KEPT, "TICKET_POLL_TTL")
+
+
+def kept_for_ticket(
+    keeper: Keeper,
+    key: Hashable,
+    *,
+    now: datetime,
+    build: Callable[[], tuple[int, Any, bool]],
+) -> Any:
+    """Return a ticket's answer (its poll or its page) as this process keeps it while the floor
+    of its center is unchanged, for at most ``TICKET_POLL_TTL`` seconds (the estimated wait
+    moves with the clock too, by minutes).
+
+    ``build()`` reads the ticket and returns its center's id, the answer and whether it may be
+    kept. An answer is always read after the floor's version it is kept under, so that a change
+    committed in between makes the kept answer stale rather than the version new.
+    """
+    entry = keeper.peek(key)
+    if entry is not None:
+        floor = known_floor(now=now, center_id=entry.body[0])
+        kept = keeper.get(key, (floor.version, floor.seen))
+        if kept is not None:
+            return kept[1]
+        built_at = time.monotonic()
+        center_id, answer, keep = build()
+    else:
+        built_at = time.monotonic()
+        center_id, answer, keep = build()
+        floor = known_floor(now=now, center_id=center_id)
+        if floor.read_at >= built_at:  # the version is newer than the answer: read it again
+            built_at = time.monotonic()
+            center_id, answer, keep = build()
+    if (
+        keep
+        and floor.center_id == center_id
+        and stamps.floor(center_id) not in stamps.touched_in(db.session)
+    ):
+        keeper.put(key, (floor.version, floor.seen), (center_id, answer), built_at)
+    return answer
