@@ -21,6 +21,7 @@ import logging
 import mmap
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -64,6 +65,7 @@ class StampFile:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._fd: int | None = None
+        self._threads = threading.Lock()
         size = SLOTS * _SLOT.size
         if path is not None:
             try:
@@ -89,15 +91,18 @@ class StampFile:
         offsets = sorted({self.slot(k) for k in keys})
         if not offsets:
             return
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            for offset in offsets:
-                (value,) = _SLOT.unpack_from(self._map, offset)
-                _SLOT.pack_into(self._map, offset, (value + 1) % 2**64)
-        finally:
+        # a POSIX record lock excludes the other processes (even those forked with this file
+        # open, as gunicorn's preloading does; flock would not), the thread lock this one's
+        with self._threads:
             if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                fcntl.lockf(self._fd, fcntl.LOCK_EX)
+            try:
+                for offset in offsets:
+                    (value,) = _SLOT.unpack_from(self._map, offset)
+                    _SLOT.pack_into(self._map, offset, (value + 1) % 2**64)
+            finally:
+                if self._fd is not None:
+                    fcntl.lockf(self._fd, fcntl.LOCK_UN)
 
 
 def default_path(app: Flask) -> Path | None:

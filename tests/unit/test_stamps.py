@@ -4,6 +4,7 @@ the host; a rolled-back one moves nothing."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from pathlib import Path
 
 from service_center import stamps
@@ -108,3 +109,28 @@ def test_each_database_has_its_stamps_where_its_processes_find_them(tmp_path):
     one = path_for("postgresql+psycopg://app@db/one")
     assert one.parent == tmp_path / "instance" / "stamps"
     assert one != path_for("postgresql+psycopg://app@db/two")
+
+
+def _bump_many(stamp_file: stamps.StampFile, times: int) -> None:
+    threads = [
+        threading.Thread(target=lambda: [stamp_file.bump(["floor:1"]) for _ in range(times)])
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_racing_bumps_are_never_lost_across_forked_processes_and_threads(tmp_path):
+    # opened before the fork, as under gunicorn's preloading: the children share its descriptor
+    shared = stamps.StampFile(tmp_path / "stamps")
+    fork = multiprocessing.get_context("fork")
+    workers = [fork.Process(target=_bump_many, args=(shared, 2000)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+
+    assert [w.exitcode for w in workers] == [0] * 4
+    assert shared.read("floor:1") == 4 * 2 * 2000
