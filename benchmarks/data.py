@@ -263,6 +263,49 @@ def issue_tickets(
     return issued
 
 
+def issue_for_windows(
+    database: Database, prepared: Prepared, windows: list[int], count: int
+) -> list[tuple[int, str]]:
+    """Issue ``count`` waiting tickets (walk-ins, as the kiosk would), the n-th for an item
+    the n-th of ``windows`` (in turn) serves, so that every ticket can be called at one of
+    these windows and each window has as many to call; return their (id, token), oldest first.
+    A comprehensive window serves every item."""
+    from service_center.catalogue.models import Center, ServiceItem
+    from service_center.db import db
+    from service_center.queueing import services
+    from service_center.windows.models import Window, window_services
+
+    with app_for(database):
+        center = db.session.scalar(select(Center).where(Center.code == CENTER))
+        active = [i for code in sorted(prepared.items) for i in prepared.items[code]]
+        skills: list[list[ServiceItem]] = []
+        for window_id in windows:
+            window = db.session.get(Window, window_id)
+            served = set(
+                db.session.scalars(
+                    select(window_services.c.service_item_id).where(
+                        window_services.c.window_id == window_id
+                    )
+                )
+            )
+            ids = [i for i in active if window.is_comprehensive or i in served]
+            if ids:
+                skills.append([db.session.get(ServiceItem, i) for i in ids])
+        if not skills:
+            raise RuntimeError(f"windows {windows} serve no active item")
+        issued = []
+        for n in range(count):
+            items = skills[n % len(skills)]
+            item = items[(n // len(skills)) % len(items)]
+            ticket = services.issue_ticket(center, item, now=app_now(prepared))
+            db.session.flush()
+            issued.append((ticket.id, ticket.token))
+            if (n + 1) % 500 == 0:
+                db.session.commit()
+        db.session.commit()
+        return issued
+
+
 def wait_quiet(database: Database, *, timeout: float = 60.0) -> None:
     """Wait until the server has finished the requests still queued when wrk hung up (under
     64 connections, dozens): the database stops changing. Changing tickets in this process
@@ -281,12 +324,17 @@ def wait_quiet(database: Database, *, timeout: float = 60.0) -> None:
 
 def cancel_waiting(database: Database, prepared: Prepared) -> int:
     """Cancel every waiting ticket through the queue engine (residents gone home), so a journey
-    starts from the queue it sets up rather than from what earlier journeys left."""
+    starts from the queue it sets up rather than from what earlier journeys left.
+
+    The cancellations are not announced (``ticket_cancelled`` muted): its only listener tells
+    opted-in holders behind how near they now are, reading every window's queue for each
+    ticket cancelled (~90 ms a ticket with a few hundred opted in); everyone is sent home
+    here, and no message is measured."""
     from service_center.db import db
-    from service_center.queueing import services
+    from service_center.queueing import services, signals
     from service_center.queueing.models import Ticket, TicketState
 
-    with app_for(database):
+    with app_for(database), signals.ticket_cancelled.muted():
         waiting = db.session.scalars(
             select(Ticket).where(Ticket.state == TicketState.WAITING).order_by(Ticket.id)
         ).all()

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import checks, data, procs, report, wrk
+from . import checks, data, phones, procs, report, wrk
 from .baselines import bare_write
 from .data import CENTER, Database, Prepared
 
@@ -26,7 +26,9 @@ JOURNEYS = (
     "call-next",
     "display",
     "ticket-page",
+    "ticket-poll",
     "search",
+    "phones",
     "notify",
     "reports",
 )
@@ -42,12 +44,16 @@ LABELS = {
     "display": "Display JSON, fresh",
     "display-304": "Display JSON, If-None-Match → 304",
     "ticket-page": "Ticket page /t/<token>",
+    "ticket-poll": "Ticket API GET /api/v1/tickets/<token> (the page's poll)",
+    "phones": "Phones poll their tickets every 2 s while clerks call them",
     "search": "Catalogue search API ?q=yyzz",
     "search-page": "Catalogue search page ?q=yyzz",
     "tickets-notify-off": "Issue a ticket, notifications off (paired run)",
     "tickets-notify-on": "Issue a ticket, notifications on, every holder opted in",
     "call-next-notify-off": "Call next → start → complete, notifications off (paired run)",
     "call-next-notify-on": "Call next → start → complete, notifications on, every holder opted in",
+    "booking-notify-off": "Book, notifications off (paired run)",
+    "booking-notify-on": "Book, notifications on, every booker opted in",
 }
 #: notifications on: an SMS channel (the webhook; no worker runs, so nothing is delivered:
 #: what is measured is the outbox's cost inside the queue's requests) and no rate limit
@@ -73,6 +79,10 @@ class Options:
     #: the same in both sizes and the larger one spans more years
     report_per_day: int = 900
     scale_out: bool = True
+    #: the phones journey: phones (one waiting ticket each), and the seconds the clerks are
+    #: paced to call them all in
+    phones: int = 500
+    phones_call_seconds: float = 45.0
     pg_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     output: Path = RESULTS
     stem: str = "latest"
@@ -107,6 +117,11 @@ class Bench:
             "notes": [],
         }
         wrk.SETTLE_SECONDS = 0.2 if options.quick else 0.5
+        if options.quick:
+            # a handful of phones, called in a few seconds: the journey runs end to end
+            options.phones = min(options.phones, 30)
+            options.phones_call_seconds = min(options.phones_call_seconds, 5.0)
+        self.booking_state: dict[str, Any] | None = None
         self.waiting = 0
         self.instance = tmp / "instance"
         self.instance.mkdir()
@@ -123,7 +138,8 @@ class Bench:
                 self.log(f"PostgreSQL not reachable at {self.o.pg_url}: skipped")
                 continue
             self.section = self.results["databases"].setdefault(
-                kind, {"baselines": {}, "runs": [], "unavailable": {}, "memory_kb": {}}
+                kind,
+                {"baselines": {}, "runs": [], "unavailable": {}, "memory_kb": {}, "timings_s": {}},
             )
             self.run_database(kind)
         self.results["elapsed_s"] = round(time.monotonic() - self.started, 1)
@@ -136,17 +152,31 @@ class Bench:
             database = data.create_database(kind, self.tmp, pg_server=self.o.pg_url, label="load")
             try:
                 self.log(f"[{kind}] seeding the demo county")
-                prepared = data.seed(database, windows=max(self.o.connections))
-                self.run_baselines(database)
+                with self.timed("seed"):
+                    prepared = data.seed(database, windows=max(self.o.connections))
+                with self.timed("baselines"):
+                    self.run_baselines(database)
                 self.run_app(database, prepared, self.o.journeys)
                 if self.o.scale_out and kind == "postgresql":
-                    self.run_scale_out(database, prepared)
+                    with self.timed("scale-out"):
+                        self.run_scale_out(database, prepared)
             finally:
                 data.drop_database(database)
         if "reports" in self.o.journeys and not (self.o.quick and load_journeys):
-            if "hello" not in self.section["baselines"]:
-                self.run_baselines(None)
-            self.run_reports(kind)
+            with self.timed("reports"):
+                if "hello" not in self.section["baselines"]:
+                    self.run_baselines(None)
+                self.run_reports(kind)
+
+    @contextlib.contextmanager
+    def timed(self, part: str) -> Any:
+        """Add the seconds the block took to this database's ``timings_s[part]``."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            timings = self.section["timings_s"]
+            timings[part] = round(timings.get(part, 0) + time.monotonic() - started, 1)
 
     def sections(self) -> list[dict[str, Any]]:
         return [s for s in self.results["databases"].values() if "baselines" in s]
@@ -222,7 +252,8 @@ class Bench:
                 m = wrk.run(self.load(server, "/rows", "post.lua", conns))
                 baselines.setdefault("bare_insert", {})[conns] = m.to_json()
                 self.log(f"  bare insert @{conns}: {m.rps:,.0f} req/s p99 {m.p99_ms} ms")
-            for conns in [] if self.o.quick else self.o.connections:
+            # for reference only (no target uses it): at the lowest connection count
+            for conns in [] if self.o.quick else [min(self.o.connections)]:
                 m = wrk.run(self.load(server, "/rows/1", "get.lua", conns))
                 baselines.setdefault("bare_read", {})[conns] = m.to_json()
                 self.log(f"  bare read @{conns}: {m.rps:,.0f} req/s p99 {m.p99_ms} ms")
@@ -272,16 +303,22 @@ class Bench:
         )
         self.auth = f"Authorization: Bearer {prepared.token}"
         self.prepared = prepared
+        self.booking_state = None
+        self.busy: tuple[dict[str, int], list[str], int] | None = None
+        self.call_rates: dict[int, float] = {}
         try:
-            paths = self.api_paths(server)
-            self.warm_up(server, prepared, paths)
+            with self.timed("app start and warm-up"):
+                paths = self.api_paths(server)
+                self.warm_up(server, prepared, paths)
             for journey in JOURNEYS:
                 if journey not in journeys or journey == "reports":
                     continue
                 method = getattr(self, "journey_" + journey.replace("-", "_"))
-                method(database, prepared, server, paths)
+                with self.timed(journey):
+                    method(database, prepared, server, paths)
             if self.o.quick and "reports" in self.o.journeys:
-                self.quick_reports(database, prepared, server, paths)
+                with self.timed("reports"):
+                    self.quick_reports(database, prepared, server, paths)
         finally:
             self.stop_server(server, "app")
 
@@ -331,6 +368,7 @@ class Bench:
             for path in (
                 f"/api/v1/centers/{CENTER}/display",
                 f"/t/{ticket['token']}" if ticket else "/",
+                f"/api/v1/tickets/{ticket['token']}" if ticket else "/",
                 f"/api/v1/centers/{CENTER}/services?q=yyzz",
                 f"/centers/{CENTER}/services?q=yyzz",
             ):
@@ -439,13 +477,23 @@ class Bench:
         *,
         journey: str = "tickets",
         notify: bool = False,
+        duration: float | None = None,
     ) -> dict[str, Any]:
         bodies = data.write_lines(
             self.tmp / f"ticket_bodies_{notify}.txt", data.ticket_bodies(prepared, notify=notify)
         )
         before = checks.counts(database)
         waiting = sum(data.waiting_by_case_type(database).values())
-        m = wrk.run(self.load(server, "/api/v1/tickets", "post.lua", conns, args=(str(bodies),)))
+        m = wrk.run(
+            self.load(
+                server,
+                "/api/v1/tickets",
+                "post.lua",
+                conns,
+                args=(str(bodies),),
+                duration=duration,
+            )
+        )
         return self.record(
             database,
             journey,
@@ -460,50 +508,83 @@ class Bench:
     def journey_booking(
         self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
     ) -> None:
-        if "/appointments" not in paths or "/centers/{code}/slots" not in paths:
+        if not self.booking_available(paths):
             self.unavailable("booking", "POST /api/v1/appointments is not served")
             return
-        places = sum(
-            self.section["baselines"]["bare_insert"][c]["rps"] * self.o.duration * 1.2
-            for c in self.o.connections
-        )
+        for conns in self.o.connections:
+            self.booking_run(database, prepared, server, conns)
+
+    def booking_available(self, paths: set[str]) -> bool:
+        return "/appointments" in paths and "/centers/{code}/slots" in paths
+
+    def booking_slots(self, server: procs.Server, prepared: Prepared) -> dict[str, Any]:
+        """Free slots for every booking run of this database (the journey's, and the paired
+        runs' of the notify journey): each place is asked for once over all of them."""
+        if self.booking_state is not None:
+            return self.booking_state
+        insert = self.section["baselines"]["bare_insert"]
+        runs = list(self.o.connections) if "booking" in self.o.journeys else []
+        if "notify" in self.o.journeys:
+            runs += self.notify_connections() * 2  # four runs of half the duration
+        places = sum(insert[c]["rps"] * self.o.duration * 1.2 for c in runs)
         slots = self.free_slots(server, prepared, math.ceil(places / prepared.slot_capacity))
-        slot_file = data.write_lines(self.tmp / "slots.txt", [" ".join(s) for s in slots])
         note = ""
         if len(slots) * prepared.slot_capacity < places:
             note = f"only {len(slots) * prepared.slot_capacity:,} places within the horizon"
-        first_place, phone_base = 0, 0
-        for conns in self.o.connections:
-            before = checks.counts(database)
-            m = wrk.run(
-                self.load(
-                    server,
-                    "/api/v1/appointments",
-                    "booking.lua",
-                    conns,
-                    args=(
-                        str(slot_file),
-                        str(prepared.slot_capacity),
-                        str(min(2, conns)),
-                        str(first_place),
-                        str(phone_base),
-                    ),
-                )
+        self.booking_state = {
+            "file": data.write_lines(self.tmp / "slots.txt", [" ".join(s) for s in slots]),
+            "slots": len(slots),
+            "note": note,
+            "first_place": 0,
+            "phone_base": 0,
+        }
+        return self.booking_state
+
+    def booking_run(
+        self,
+        database: Database,
+        prepared: Prepared,
+        server: procs.Server,
+        conns: int,
+        *,
+        journey: str = "booking",
+        notify: bool = False,
+        duration: float | None = None,
+    ) -> dict[str, Any]:
+        state = self.booking_slots(server, prepared)
+        before = checks.counts(database)
+        m = wrk.run(
+            self.load(
+                server,
+                "/api/v1/appointments",
+                "booking.lua",
+                conns,
+                args=(
+                    str(state["file"]),
+                    str(prepared.slot_capacity),
+                    str(min(2, conns)),
+                    str(state["first_place"]),
+                    str(state["phone_base"]),
+                    "1" if notify else "0",
+                ),
+                duration=duration,
             )
-            self.record(
-                database,
-                "booking",
-                m,
-                expected=(201,),
-                baseline="bare_insert",
-                before=before,
-                acknowledged={"appointments": m.count(201)},
-                note=note,
-                extra={"slots_offered": len(slots)},
-            )
-            used = first_place + m.counters.get("max_sent", 0) * min(2, conns)
-            first_place = math.ceil(used / prepared.slot_capacity) * prepared.slot_capacity
-            phone_base += m.counters.get("max_sent", 0) + 1
+        )
+        run = self.record(
+            database,
+            journey,
+            m,
+            expected=(201,),
+            baseline="bare_insert",
+            before=before,
+            acknowledged={"appointments": m.count(201)},
+            note=state["note"],
+            extra={"slots_offered": state["slots"]},
+        )
+        used = state["first_place"] + m.counters.get("max_sent", 0) * min(2, conns)
+        state["first_place"] = math.ceil(used / prepared.slot_capacity) * prepared.slot_capacity
+        state["phone_base"] += m.counters.get("max_sent", 0) + 1
+        return run
 
     def free_slots(
         self, server: procs.Server, prepared: Prepared, wanted: int
@@ -556,12 +637,17 @@ class Bench:
         self, database: Database, prepared: Prepared, server: procs.Server, conns: int
     ) -> float:
         """Tickets a second the clerks will call: no clerk calls faster than the bare call-next
-        (a queue for that is the upper bound); a full run calibrates it for 2 seconds."""
+        (a queue for that is the upper bound); a full run calibrates it for 2 seconds, once
+        for each connection count (the notify journey's paired runs take the rate measured
+        for the call-next journey)."""
+        if conns in self.call_rates:
+            return self.call_rates[conns]
         rate = max(self.section["baselines"]["bare_call_next"][conns]["rps"], 300) / 3
         if not self.o.quick:
             self.prepare_queue(database, prepared, prepared.windows[:conns], rate, 2)
             calibration = wrk.run(self.clerks(server, conns, 2))
             rate = calibration.counters.get("calls", 0) / calibration.duration_s * 1.5
+        self.call_rates[conns] = rate
         return rate
 
     def call_next_run(
@@ -574,20 +660,25 @@ class Bench:
         *,
         journey: str = "call-next",
         notify: bool = False,
+        duration: float | None = None,
     ) -> dict[str, Any]:
         windows = prepared.windows[:conns]
-        self.prepare_queue(database, prepared, windows, rate, self.o.duration, notify=notify)
+        seconds = duration or self.o.duration
+        self.prepare_queue(database, prepared, windows, rate, seconds, notify=notify)
         before = checks.counts(database)
         self.waiting = sum(data.waiting_by_case_type(database).values())
-        m = wrk.run(self.clerks(server, conns, self.o.duration))
+        m = wrk.run(self.clerks(server, conns, seconds))
         return self.record_call_next(database, m, before, journey=journey)
 
     def journey_notify(
         self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
     ) -> None:
-        """Issue and call-next once more, notifications off (the app's server) and on (a
-        second server with a channel, every holder opted in), in the order off, on, on, off
-        at each connection count, so the machine's drift falls on both alike."""
+        """Issue, book and call-next once more, notifications off (the app's server) and on (a
+        second server with a channel, every holder opted in), in the order off, on, on, off,
+        so the machine's drift falls on both alike; at the highest connection count only (the
+        outbox's writes contend most there), each run half the duration: per journey as long
+        on as off, together two runs' time."""
+        half = self.o.duration / 2
         on = self.start_server(
             "service_center:create_app()",
             "app, notifications on",
@@ -599,7 +690,7 @@ class Bench:
         order = (False, True, True, False)
         try:
             self.warm_up(on, prepared, paths)
-            for conns in self.o.connections:
+            for conns in self.notify_connections():
                 for notify in order:
                     self.tickets_run(
                         database,
@@ -608,8 +699,21 @@ class Bench:
                         conns,
                         journey=f"tickets-notify-{'on' if notify else 'off'}",
                         notify=notify,
+                        duration=half,
                     )
-            for conns in self.o.connections:
+            if self.booking_available(paths):
+                for conns in self.notify_connections():
+                    for notify in order:
+                        self.booking_run(
+                            database,
+                            prepared,
+                            servers[notify],
+                            conns,
+                            journey=f"booking-notify-{'on' if notify else 'off'}",
+                            notify=notify,
+                            duration=half,
+                        )
+            for conns in self.notify_connections():
                 rate = self.call_next_rate(database, prepared, server, conns)
                 for notify in order:
                     self.call_next_run(
@@ -620,9 +724,13 @@ class Bench:
                         rate,
                         journey=f"call-next-notify-{'on' if notify else 'off'}",
                         notify=notify,
+                        duration=half,
                     )
         finally:
             self.stop_server(on, "app, notifications on")
+
+    def notify_connections(self) -> list[int]:
+        return [max(self.o.connections)]
 
     def prepare_queue(
         self,
@@ -702,22 +810,32 @@ class Bench:
             )
             self.record(database, "display-304", m, expected=(304,), baseline="hello")
 
-    def journey_ticket_page(
-        self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
-    ) -> None:
-        # a busy hall: 200 waiting (the queue is all the page's position counts through)
+    def busy_queue(self, database: Database, prepared: Prepared) -> tuple[list[str], int]:
+        """A busy hall: 200 waiting (the queue is all a ticket's position counts through);
+        return up to 500 of their tokens from the head of the queue to its end, and how many
+        wait. The ticket page and the poll share it: made again only when the database
+        changed in between."""
         data.wait_quiet(database)
+        state = {**checks.counts(database), **data.waiting_by_case_type(database)}
+        if self.busy is not None and self.busy[0] == state:
+            return self.busy[1], self.busy[2]
         data.settle_windows(database, prepared)
         data.cancel_waiting(database, prepared)
         data.issue_tickets(
             database, prepared, {code: 200 // len(prepared.items) + 1 for code in prepared.items}
         )
         tokens = data.waiting_tokens(database, 100_000)
-        tokens = tokens[:: max(1, len(tokens) // 500)][
-            :500
-        ]  # from the head of the queue to its end
-        pages = data.write_lines(self.tmp / "ticket_pages.txt", [f"/t/{t}" for t in tokens])
+        tokens = tokens[:: max(1, len(tokens) // 500)][:500]
         waiting = sum(data.waiting_by_case_type(database).values())
+        state = {**checks.counts(database), **data.waiting_by_case_type(database)}
+        self.busy = (state, tokens, waiting)
+        return tokens, waiting
+
+    def journey_ticket_page(
+        self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
+    ) -> None:
+        tokens, waiting = self.busy_queue(database, prepared)
+        pages = data.write_lines(self.tmp / "ticket_pages.txt", [f"/t/{t}" for t in tokens])
         for conns in self.o.connections:
             m = wrk.run(self.load(server, "/", "get.lua", conns, args=(str(pages),)))
             self.record(
@@ -728,6 +846,90 @@ class Bench:
                 baseline="hello",
                 note=f"{len(tokens)} tickets' pages in turn, {waiting:,} waiting",
             )
+
+    def journey_ticket_poll(
+        self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
+    ) -> None:
+        """What every open ticket page asks every 2 seconds (ticket.js): the ticket API."""
+        if "/tickets/{token}" not in paths:
+            self.unavailable("ticket-poll", "GET /api/v1/tickets/{token} is not served")
+            return
+        tokens, waiting = self.busy_queue(database, prepared)
+        polls = data.write_lines(
+            self.tmp / "ticket_polls.txt", [f"/api/v1/tickets/{t}" for t in tokens]
+        )
+        for conns in self.o.connections:
+            m = wrk.run(self.load(server, "/", "get.lua", conns, args=(str(polls),)))
+            self.record(
+                database,
+                "ticket-poll",
+                m,
+                expected=(200,),
+                baseline="hello",
+                note=f"{len(tokens)} tickets in turn, {waiting:,} waiting",
+            )
+
+    def journey_phones(
+        self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
+    ) -> None:
+        """Phones poll their tickets (ticket.js) while clerks call them (benchmarks/phones.py):
+        does every phone see its call within one poll interval?"""
+        count = self.o.phones
+        clerks, _ = phones.clerks_needed(count, len(prepared.windows), self.o.phones_call_seconds)
+        windows = prepared.windows[:clerks]
+        # the queue holds the phones' tickets and nothing else, each one callable at a
+        # clerk's window (their items are the windows' skills)
+        data.wait_quiet(database)
+        data.settle_windows(database, prepared)
+        data.cancel_waiting(database, prepared)
+        tickets = data.issue_for_windows(database, prepared, windows, count)
+        before = checks.counts(database)
+        self.log(
+            f"  phones: {count} phones polling every {phones.POLL_INTERVAL:g} s, {clerks} clerks"
+        )
+        result = phones.run(
+            server.url,
+            tickets,
+            windows,
+            f"Bearer {prepared.token}",
+            call_seconds=self.o.phones_call_seconds,
+            limit_seconds=self.o.phones_call_seconds * 1.25,
+        )
+        wrk.settle()
+        m = wrk.Measured(
+            requests=result["requests"],
+            duration_s=result["duration_s"],
+            rps=result["rps"],
+            p50_ms=result["rtt_p50_ms"] or 0.0,
+            p90_ms=result["rtt_p90_ms"] or 0.0,
+            p99_ms=result["rtt_p99_ms"] or 0.0,
+            max_ms=result["rtt_max_ms"] or 0.0,
+            statuses=result["statuses"],
+            counters=result["counters"],
+            socket_errors={"poll": result["poll_errors"]} if result["poll_errors"] else {},
+            connections=count + clerks,
+            threads=1,
+        )
+        counters = result["counters"]
+        note = (
+            f"{result['called']} of {count} tickets called in {result['calling_s']:.0f} s, "
+            f"{result['seen']} phones saw their call, {result['late']} late; delay seen − called "
+            f"p50 {result['delay_p50_ms']} ms, p99 {result['delay_p99_ms']} ms, max "
+            f"{result['delay_max_ms']} ms; the client's CPU {result['client_cpu_share']:.0%}"
+        )
+        if result["clerk_errors"]:
+            note += f"; clerks' errors {result['clerk_errors']}"
+        self.record(
+            database,
+            "phones",
+            m,
+            expected=(200, 204),
+            baseline="none",
+            before=before,
+            acknowledged={"calls": counters["calls"], "cases": counters["completes"]},
+            note=note,
+            extra={"phones": result},
+        )
 
     def journey_search(
         self, database: Database, prepared: Prepared, server: procs.Server, paths: set[str]
@@ -743,7 +945,8 @@ class Bench:
     # --- scale-out ----------------------------------------------------------------------
 
     def run_scale_out(self, database: Database, prepared: Prepared) -> None:
-        """Two app servers on one PostgreSQL, a wrk for each in parallel."""
+        """Two app servers on one PostgreSQL, a wrk for each in parallel; at the highest
+        connection count only (no target: what it shows is exactly-once across servers)."""
         self.log(f"[{database.kind}] scale-out: two app servers")
         scale: dict[str, Any] = {"runs": []}
         self.section["scale_out"] = scale
@@ -756,7 +959,7 @@ class Bench:
         try:
             bodies = data.write_lines(self.tmp / "ticket_bodies.txt", data.ticket_bodies(prepared))
             if "tickets" in self.o.journeys:
-                for conns in self.o.connections:
+                for conns in [max(self.o.connections)]:
                     before = checks.counts(database)
                     loads = [
                         self.load(s, "/api/v1/tickets", "post.lua", conns // 2, args=(str(bodies),))
@@ -775,7 +978,7 @@ class Bench:
                     )
                     self.add_scale_run(scale, run)
             if "call-next" in self.o.journeys:
-                for conns in self.o.connections:
+                for conns in [max(self.o.connections)]:
                     windows = prepared.windows[:conns]
                     single = [
                         r["calls_per_s"]
@@ -880,7 +1083,14 @@ class Bench:
                 figures, open_days = self.seed_history(database, size)
                 server = self.start_server("service_center:create_app()", "app-reports", database)
                 try:
-                    self.measure_reports(database, server, prepared, open_days, figures)
+                    self.measure_reports(
+                        database,
+                        server,
+                        prepared,
+                        open_days,
+                        figures,
+                        under_load=size == max(self.o.report_sizes),
+                    )
                 finally:
                     self.stop_server(server, "app (reports)")
                 section["sizes"][str(size)] = figures
@@ -974,9 +1184,13 @@ class Bench:
         prepared: Prepared,
         open_days: list[date],
         figures: dict[str, Any],
+        *,
+        under_load: bool = False,
     ) -> None:
         """The daily report over the last working days (each of the same size in every database),
-        the range report over the 365 days up to each of the last seven."""
+        the range report over the 365 days up to each of the last seven: medians from one
+        request after another for half the run's duration (hundreds of requests); with
+        ``under_load`` (the largest size: no target uses the throughput), also under wrk."""
         daily = [f"/api/v1/reports/daily?center={CENTER}&date={d}" for d in open_days[-DAILY_DAYS:]]
         ranges = [
             f"/api/v1/reports/totals?center={CENTER}"
@@ -991,12 +1205,12 @@ class Bench:
             journey = f"report-{name}"
             # the median: one request after another, timed here (a slow report would
             # otherwise be cut off by wrk's time-out)
-            m = wrk.sequential(server.url, paths, headers=auth, duration=self.o.duration)
+            m = wrk.sequential(server.url, paths, headers=auth, duration=self.o.duration / 2)
             self.record(database, journey, m, expected=(200,), baseline="hello")
             figures[f"{name}_p50_ms"] = m.p50_ms
             figures[f"{name}_p99_ms"] = m.p99_ms
             figures[f"{name}_requests"] = m.requests
-            if self.o.quick:
+            if self.o.quick or not under_load:
                 continue
             if m.p50_ms > 1000:
                 # under load, requests this slow would queue for minutes after wrk stops
@@ -1011,7 +1225,7 @@ class Bench:
                     server.url + "/",
                     "get.lua",
                     connections=min(self.o.connections),
-                    duration=self.o.duration,
+                    duration=self.o.duration / 2,
                     args=(str(paths_file),),
                     headers=(f"Authorization: {auth['Authorization']}",),
                     timeout=60,

@@ -13,7 +13,7 @@ from service_center.db import db
 from service_center.queueing.models import EventKind, TicketEvent
 
 ROOT = Path(__file__).resolve().parent.parent
-JOURNEYS = "tickets,call-next,display,ticket-page,search"
+JOURNEYS = "tickets,call-next,display,ticket-page,ticket-poll,search,phones"
 
 
 def test_quick_run_writes_a_result_table_and_checks_every_run(tmp_path):
@@ -45,7 +45,15 @@ def test_quick_run_writes_a_result_table_and_checks_every_run(tmp_path):
     results = json.loads((tmp_path / "quick.json").read_text(encoding="utf-8"))
     runs = results["databases"]["sqlite"]["runs"]
     measured = {run["journey"] for run in runs}
-    assert {"tickets", "call-next", "ticket-page", "search", "search-page"} <= measured
+    assert {
+        "tickets",
+        "call-next",
+        "ticket-page",
+        "ticket-poll",
+        "search",
+        "search-page",
+        "phones",
+    } <= measured
     assert "display" in measured or "display" in results["databases"]["sqlite"]["unavailable"]
     assert all(run["requests"] > 0 and run["checks"] for run in runs)
     tickets = next(run for run in runs if run["journey"] == "tickets")
@@ -54,6 +62,14 @@ def test_quick_run_writes_a_result_table_and_checks_every_run(tmp_path):
     call_next = next(run for run in runs if run["journey"] == "call-next")
     assert call_next["counters"].get("calls", 0) > 0
     assert "ticket_called_twice" in call_next["checks"]
+    poll = next(run for run in runs if run["journey"] == "ticket-poll")
+    assert poll["statuses"].get("200", 0) == poll["requests"]
+    phones = next(run for run in runs if run["journey"] == "phones")["phones"]
+    # the clerks called the phones' tickets and nothing else, and each one called was either
+    # seen called by its phone or counted as never seen
+    assert phones["called"] > 0 and phones["called_not_a_phone"] == 0
+    assert phones["seen"] + phones["never_seen"] == phones["called"]
+    assert phones["polls"] >= phones["phones"]
     assert results["correctness"] == {**results["correctness"], "ok": True, "violations": []}
     assert results["correctness"]["runs_checked"] == len(runs)
     assert {"hello", "bare_insert", "bare_call_next"} <= set(
@@ -63,6 +79,15 @@ def test_quick_run_writes_a_result_table_and_checks_every_run(tmp_path):
     assert "| journey | conns | req/s | × base |" in table
     assert "Issue a ticket (POST /api/v1/tickets)" in table
     assert "## Targets" in table and "## Correctness" in table
+    for target in (
+        "ticket-poll: req/s ≥ 0.5× hello world",
+        "search: req/s ≥ 0.3× hello world",
+        "ticket-poll: p99 ≤ 1.5× hello world's p99",
+        "call-next: p99 ≤ 1.5× bare call-next's p99",
+        "phones: every phone sees its call within one poll interval",
+    ):
+        assert f"| {target} | sqlite |" in table, target
+    assert "Phones: 30 phones" in table
     assert "PASS" in finished.stdout or "MISS" in finished.stdout
 
 
@@ -117,3 +142,51 @@ def test_seeding_target_is_judged_only_on_enough_cases():
     assert many["verdict"] == "PASS" and "1 M in 50 s" in many["value"]
     [slow] = [t for t in evaluate(_seeded(200_000, 10_000)) if t["target"].startswith("bulk")]
     assert slow["verdict"] == "MISS"
+
+
+def _phones_run(late: int, called: int = 100) -> dict:
+    phones = {
+        "phones": 100,
+        "clerks": 30,
+        "poll_interval_s": 2.0,
+        "allowance_s": 0.25,
+        "called": called,
+        "seen": called - late,
+        "late": late,
+        "late_beyond_round_trip": 0,
+        "called_not_a_phone": 0,
+        "delay_max_ms": 2400.0,
+        "delay_p99_ms": 2100.0,
+        "delay_p50_ms": 1000.0,
+        "rps": 60.0,
+    }
+    return {"journey": "phones", "connections": 130, "rps_ratio": None, "phones": phones}
+
+
+def test_phones_target_misses_when_one_phone_is_late():
+    """One phone late of a hundred is a MISS; none late a PASS; nothing called not measured."""
+    from benchmarks.report import evaluate
+
+    def verdict(run: dict) -> dict:
+        results = {"databases": {"sqlite": {"runs": [run]}}}
+        [line] = [t for t in evaluate(results) if t["target"].startswith("phones")]
+        return line
+
+    assert verdict(_phones_run(0))["verdict"] == "PASS"
+    late = verdict(_phones_run(1))
+    assert late["verdict"] == "MISS" and late["value"].startswith("1 of 100 late")
+    assert verdict(_phones_run(0, called=0))["verdict"] == "N/A"
+
+
+def test_p99_target_is_judged_on_the_worst_connection_count():
+    """p99 within 1.5× its baseline's at 16 connections but not at 64: a MISS."""
+    from benchmarks.report import evaluate
+
+    runs = [
+        {"journey": "ticket-poll", "connections": c, "rps_ratio": 0.6, "p99_ratio": r, "p99_ms": m}
+        for c, r, m in ((16, 1.2, 6.0), (64, 1.8, 40.0))
+    ]
+    results = {"databases": {"sqlite": {"runs": runs}}}
+    [line] = [t for t in evaluate(results) if t["target"].startswith("ticket-poll: p99")]
+    assert line["verdict"] == "MISS"
+    assert line["value"] == "1.20× @16 (6.0 ms), 1.80× @64 (40.0 ms)"

@@ -1,6 +1,7 @@
 -- POST /api/v1/appointments spread over slots: each place of a slot is asked for exactly once.
 -- Arguments: slots file ("YYYY-MM-DD HH:MM service" a line), capacity per slot, number of
--- threads, first place (places taken by earlier runs), first phone serial (phones never repeat).
+-- threads, first place (places taken by earlier runs), first phone serial (phones never repeat),
+-- and "1" when every booker opts in to text messages ("notify": true), else "0".
 package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
 local bench = require("common")
 setup, done = bench.setup, bench.done
@@ -15,6 +16,7 @@ function init(args)
   nthreads = tonumber(args[3])
   first_place = tonumber(args[4])
   phone_base = tonumber(args[5])
+  notify = args[6] == "1" and "true" or "false"
   sent = 0
   wrk.headers["Content-Type"] = "application/json"
 end
@@ -28,7 +30,8 @@ function request()
   bench.set("max_sent", sent)
   local body = string.format(
     '{"center": "zhuangzhai", "service": %s, "date": "%s", "start": "%s", ' ..
-    '"name": "张伟", "phone": "%s"}', slot.service, slot.day, slot.start, phone)
+    '"name": "张伟", "phone": "%s", "notify": %s}', slot.service, slot.day, slot.start, phone,
+    notify)
   return wrk.format("POST", "/api/v1/appointments", nil, body)
 end
 
