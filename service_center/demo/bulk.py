@@ -4,6 +4,14 @@ On PostgreSQL each batch is one ``COPY … FROM STDIN`` (psycopg); on SQLite one
 ``executemany`` of a plain INSERT, inside the caller's write transaction. Values are formatted
 the way SQLAlchemy stores them (``UTCDateTime`` keeps naive UTC text with microseconds on
 SQLite), so rows written here compare and read back exactly like rows the app writes.
+
+On PostgreSQL the writer can also lift the foreign keys and the plain (non-unique) indexes of
+the tables it fills, and put them back when done: a row-by-row foreign-key check costs more
+than the insert itself, while ``ADD CONSTRAINT`` checks every row in one join and ``CREATE
+INDEX`` builds in one sort. The statements that put them back are read from the catalogue
+(``pg_get_constraintdef``, ``pg_get_indexdef``), so the schema comes back exactly as it was,
+and all of it happens under a savepoint: a failure rolls back the rows and the lifting
+together. Primary keys, unique constraints and checks stay in place throughout.
 """
 
 from __future__ import annotations
@@ -14,21 +22,60 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import SessionTransaction
 
 from ..db import db, is_postgresql
+from ..errors import Conflict
 
 _TIMES = [f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
 _EPOCH = date(1970, 1, 1)
 #: SQLite's page cache while seeding (KiB, negative = size): random-order unique indexes fit
 SQLITE_CACHE_KIB = 262_144
 SQLITE_DEFAULT_CACHE_KIB = 2_000
+#: how long lifting the checks waits for the tables (a running app's requests) before giving up
+LIFT_LOCK_TIMEOUT = "10s"
+#: memory for each index build when the lifted indexes are put back
+RESTORE_MAINTENANCE_MEM = "256MB"
+
+#: what ``_lift`` takes away, each with the statement that puts it back: plain indexes (not
+#: unique, not behind a constraint) and foreign keys (they refer to primary keys, which stay)
+_LIFTED = text(
+    """
+    SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
+    FROM pg_index i
+    WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) AND NOT i.indisunique
+      AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid
+                      AND c.conrelid = i.indrelid)
+    UNION ALL
+    SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname),
+           format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
+                  pg_get_constraintdef(c.oid))
+    FROM pg_constraint c
+    WHERE c.contype = 'f' AND c.conrelid = ANY(CAST(:tables AS regclass[]))
+    """
+)
+
+
+class TablesBusy(Conflict):
+    default_message = _l(
+        "The tables are in use (is the app running on this database?); nothing was added. "
+        "Stop it, or seed with --live."
+    )
 
 
 class BulkWriter:
-    """Format values for the session's database and write rows in batches."""
+    """Format values for the session's database and write rows in batches.
 
-    def __init__(self) -> None:
+    :param lift: tables whose foreign keys and plain indexes are lifted while writing and put
+        back on leaving (PostgreSQL only; ignored on SQLite). Lifting locks those tables and the
+        ones they refer to until the transaction ends, so the app cannot use them meanwhile.
+    :raises TablesBusy: on entering, when the tables to lift stay locked by others.
+    """
+
+    def __init__(self, *, lift: Sequence[str] = ()) -> None:
         self.postgres = is_postgresql()
         if self.postgres:
             self.true, self.false, self.null, self._suffix = "t", "f", "\\N", "+00"
@@ -36,15 +83,41 @@ class BulkWriter:
             self.true, self.false, self.null, self._suffix = 1, 0, None, ".000000"
         self._days: dict[int, str] = {}
         self._next_id: dict[str, int] = {}
+        self._lift = list(lift) if self.postgres else []
+        self._restore: list[str] = []
+        self._savepoint: SessionTransaction | None = None
 
     def __enter__(self) -> BulkWriter:
         if not self.postgres:
             db.session.execute(text(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}"))
+        elif self._lift:
+            self._savepoint = db.session.begin_nested()
+            try:
+                self._restore = _lift(self._lift)
+            except BaseException:
+                self._savepoint.rollback()
+                raise
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
         if not self.postgres:
             db.session.execute(text(f"PRAGMA cache_size=-{SQLITE_DEFAULT_CACHE_KIB}"))
+        elif self._savepoint is not None:
+            if exc_type is not None:
+                self._savepoint.rollback()  # the rows and the lifting, whatever failed
+                return
+            db.session.execute(
+                text("SELECT set_config('maintenance_work_mem', :mem, true)"),
+                {"mem": RESTORE_MAINTENANCE_MEM},
+            )
+            connection = db.session.connection()
+            try:
+                for statement in self._restore:
+                    connection.exec_driver_sql(statement)
+            except BaseException:
+                self._savepoint.rollback()
+                raise
+            self._savepoint.commit()
 
     def stamp(self, epoch: int) -> str:
         """A UTC moment given in whole seconds since 1970, as the database stores it."""
@@ -97,17 +170,49 @@ class BulkWriter:
         self._next_id[table] = first + n
         return list(range(first, first + n))
 
-    def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """Insert ``rows`` (values formatted by this writer) into ``table``."""
-        if not rows:
+    def pack(self, rows: list[tuple[Any, ...]]) -> Any:
+        """``rows`` (values formatted by this writer) ready for ``write``: COPY text on
+        PostgreSQL, the rows as they are on SQLite. Touches no session, so another thread can
+        pack the next batch while the database writes this one."""
+        if not self.postgres:
+            return rows
+        return "".join("\t".join(map(str, row)) + "\n" for row in rows).encode()
+
+    def write(self, table: str, columns: Sequence[str], packed: Any) -> None:
+        """Insert rows ``pack`` made ready into ``table``."""
+        if not packed:
             return
         names = ", ".join(columns)
         connection = db.session.connection()
         if not self.postgres:
             marks = ", ".join("?" * len(columns))
-            connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", packed)
             return
-        data = "".join("\t".join(map(str, row)) + "\n" for row in rows)
         with connection.connection.driver_connection.cursor() as cursor:
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                copy.write(data)
+                copy.write(packed)
+
+
+def _lift(tables: Sequence[str]) -> list[str]:
+    """Drop the foreign keys and plain indexes of ``tables``; return the statements that put
+    them back.
+
+    :raises TablesBusy: when a table stays locked longer than ``LIFT_LOCK_TIMEOUT``.
+    """
+    lifted = db.session.execute(_LIFTED, {"tables": list(tables)}).all()
+    previous = db.session.execute(
+        text("SELECT current_setting('lock_timeout'), set_config('lock_timeout', :wait, true)"),
+        {"wait": LIFT_LOCK_TIMEOUT},
+    ).first()
+    connection = db.session.connection()
+    try:
+        for drop, _restore in lifted:
+            connection.exec_driver_sql(drop)
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+            raise TablesBusy() from exc
+        raise
+    db.session.execute(
+        text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": previous[0]}
+    )
+    return [restore for _drop, restore in lifted]

@@ -46,13 +46,21 @@ def _center(code: str) -> Center:
 )
 @click.option("--until", type=_DAY, default=None, help="Last day (default yesterday).")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed.")
+@click.option(
+    "--live",
+    is_flag=True,
+    help="The app is serving this database: keep the tables' foreign keys and indexes in "
+    "place so it can go on working (slower on PostgreSQL).",
+)
 @with_appcontext
 def seed_history_command(
-    center_code: str, days: int, per_day: int, until: datetime | None, seed: int
+    center_code: str, days: int, per_day: int, until: datetime | None, seed: int, live: bool
 ) -> None:
     """Generate realistic past days of cases, tickets and ratings in bulk (benchmarks, demos).
 
-    Refuses (and adds nothing) when any of the days already has cases or tickets.
+    Refuses (and adds nothing) when any of the days already has cases or tickets. On
+    PostgreSQL the foreign keys and plain indexes of the tables written are lifted and put
+    back at the end, which locks those tables until then: pass --live when the app is running.
     """
     center = _center(center_code)
     today = local_date(now_utc(), center.timezone)
@@ -69,6 +77,7 @@ def seed_history_command(
                 per_day=per_day,
                 today=today,
                 seed=seed,
+                live=live,
                 progress=bar.update,
             )
     except DomainError as exc:
