@@ -23,7 +23,7 @@ from ..quality.models import Breach
 from ..queueing import signals
 from ..queueing.models import EventKind, Ticket, TicketState
 from ..queueing.order import window_queue
-from ..queueing.wait import queue_position, windows_for_ticket
+from ..queueing.wait import queue_position, queues_of_ticket
 from ..windows.models import Window
 from . import texts
 from .models import Notification, NotificationKind, NotificationState
@@ -96,7 +96,8 @@ def _check_ahead(left: Ticket, now: datetime, *, called_to: Window | None = None
         return
     limit = left.center.notify_ahead + 1
     near: dict[int, Ticket] = {}
-    windows = [called_to] if called_to is not None else windows_for_ticket(left)
+    # windows with the same items share their queue: each distinct queue is read once
+    windows = [called_to] if called_to is not None else queues_of_ticket(left)
     for window in windows:
         for ticket in window_queue(window, now=now, limit=limit):
             if ticket.notify_address and not ticket.notify_near_told:

@@ -49,6 +49,12 @@ def windows_for_ticket(ticket: Ticket) -> list[Window]:
     return [row.Window for row in _windows_of(ticket)]
 
 
+def queues_of_ticket(ticket: Ticket) -> list[Window]:
+    """Return one window of each distinct queue ``ticket`` stands in (windows with the same
+    items, or every comprehensive window, share one queue)."""
+    return _one_window_per_queue(_windows_of(ticket))
+
+
 def average_service_minutes(item: ServiceItem) -> float:
     """Mean service time of the item's last QUEUE_RECENT_SERVICE_SAMPLE cases, else its default."""
     mean = db.session.scalar(

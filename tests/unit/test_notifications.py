@@ -390,6 +390,27 @@ def test_each_center_sets_at_how_many_ahead_its_residents_are_told(world, open_w
     )
 
 
+def test_a_withdrawn_ticket_moves_those_behind_it_within_reach(world, open_windows, clock):
+    """The licence is served at the business window and at the comprehensive one: withdrawing
+    the first ticket brings the opted-in third within one of its turn in both queues."""
+    world.center.notify_ahead = 1
+    db.session.commit()
+    licence = world.items.licence
+    first = services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
+    services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
+    mine = services.issue_ticket(
+        world.center, licence, now=clock.advance(minutes=1), notify_address="13912345678"
+    )
+    db.session.commit()
+    assert messages(kind=NotificationKind.AHEAD) == []  # two ahead
+
+    services.cancel_ticket(first, now=clock.advance(minutes=1))
+    db.session.commit()
+
+    (ahead,) = messages(kind=NotificationKind.AHEAD)
+    assert ahead.ticket_id == mine.id
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_ticket_another_window_holds_is_not_waited_for_nor_told_it_is_near(
     world, open_windows, clock
