@@ -67,6 +67,9 @@ class DefaultConfig:
     #: seconds a process answers a ticket's poll from what it keeps, the floor unchanged (the
     #: estimated wait moves with the clock too, by minutes)
     TICKET_POLL_TTL = 15.0
+    #: once the floor moved, seconds a ticket's kept poll still stands while its own row is
+    #: unchanged (its people ahead a few seconds late; its own call never)
+    TICKET_POSITION_SLACK = 5.0
     #: seconds a process searches its copy of a center's catalogue before reading it again (a
     #: change through this host is seen at once, through another within this time)
     CATALOGUE_KEPT_TTL = 30.0

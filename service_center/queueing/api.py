@@ -92,11 +92,12 @@ def get_ticket(token: str) -> Any:
     # the floor is unchanged (queueing/kept.py)
     now = now_utc()
 
-    def build() -> tuple[int, bytes, bool]:
+    def build() -> tuple[Any, bytes, bool]:
         ticket = services.get_ticket_by_token(token)
-        return ticket.center_id, current_app.json.dumps(ticket_json(ticket, now=now)), True
+        return ticket, current_app.json.dumps(ticket_json(ticket, now=now)), True
 
-    body = kept.kept_for_ticket(kept.POLLS, (token, current_language()), now=now, build=build)
+    key = (token, current_language())
+    body = kept.kept_for_ticket(kept.POLLS, key, now=now, build=build, token=token)
     return current_app.response_class(body, mimetype="application/json")
 
 

@@ -11,6 +11,7 @@ read again from the database.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, true
+from sqlalchemy import bindparam, case, func, inspect, select, true
 
 from .. import stamps
 from ..catalogue import services as catalogue
@@ -31,7 +32,7 @@ from ..db import db
 from ..errors import NotFound
 from ..keeping import Keeper
 from ..windows.models import Window, WindowState
-from .models import EventKind, TicketEvent
+from .models import EventKind, Ticket, TicketEvent
 
 #: tickets' poll answers (about 1 kB each) and pages (about 12 kB) kept per process
 POLLS_KEPT = 5000
@@ -166,35 +167,66 @@ def kept_for_ticket(
     key: Hashable,
     *,
     now: datetime,
-    build: Callable[[], tuple[int, Any, bool]],
+    build: Callable[[], tuple[Ticket, Any, bool]],
+    token: str,
 ) -> Any:
-    """Return a ticket's answer (its poll or its page) as this process keeps it while the floor
-    of its center is unchanged, for at most ``TICKET_POLL_TTL`` seconds (the estimated wait
-    moves with the clock too, by minutes).
+    """Return a ticket's answer (its poll or its page) as this process keeps it.
 
-    ``build()`` reads the ticket and returns its center's id, the answer and whether it may be
-    kept. An answer is always read after the floor's version it is kept under, so that a change
+    While the floor of its center is unchanged the kept answer is given as it is, for at most
+    ``TICKET_POLL_TTL`` seconds (the estimated wait moves with the clock too, by minutes). Once
+    the floor moved, the ticket's own row is read (one statement): while it is unchanged the
+    answer still stands for ``TICKET_POSITION_SLACK`` seconds after it was built, its people
+    ahead and wait a few seconds late at most; its own call, or any change of its own, is given
+    at once. A hall calling every few seconds would otherwise build every phone's answer again
+    at every poll.
+
+    ``build()`` reads the ticket and returns it, the answer and whether it may be kept. An
+    answer is always read after the floor's version it is kept under, so that a change
     committed in between makes the kept answer stale rather than the version new.
     """
     entry = keeper.peek(key)
     if entry is not None:
-        floor = known_floor(now=now, center_id=entry.body[0])
-        kept = keeper.get(key, (floor.version, floor.seen))
-        if kept is not None:
-            return kept[1]
-        built_at = time.monotonic()
-        center_id, answer, keep = build()
-    else:
-        built_at = time.monotonic()
-        center_id, answer, keep = build()
+        center_id, answer, mark = entry.body
         floor = known_floor(now=now, center_id=center_id)
+        if keeper.get(key, (floor.version, floor.seen)) is not None:
+            return answer
+        slack = float(current_app.config["TICKET_POSITION_SLACK"])
+        if time.monotonic() - entry.built_at < slack and own_mark(token) == mark:
+            return answer
+    built_at = time.monotonic()
+    ticket, answer, keep = build()
+    if entry is None:
+        floor = known_floor(now=now, center_id=ticket.center_id)
         if floor.read_at >= built_at:  # the version is newer than the answer: read it again
             built_at = time.monotonic()
-            center_id, answer, keep = build()
+            ticket, answer, keep = build()
     if (
         keep
-        and floor.center_id == center_id
-        and stamps.floor(center_id) not in stamps.touched_in(db.session)
+        and floor.center_id == ticket.center_id
+        and stamps.floor(ticket.center_id) not in stamps.touched_in(db.session)
     ):
-        keeper.put(key, (floor.version, floor.seen), (center_id, answer), built_at)
+        body = (ticket.center_id, answer, mark_of(ticket))
+        keeper.put(key, (floor.version, floor.seen), body, built_at)
     return answer
+
+
+#: a ticket's own columns: what its poll and page show of it, and what changes with each event
+_OWN = tuple(attr.key for attr in inspect(Ticket).column_attrs)
+
+
+def mark_of(ticket: Ticket) -> tuple[Any, ...]:
+    """The ticket's own row as loaded: it changed when this differs."""
+    return tuple(getattr(ticket, name) for name in _OWN)
+
+
+@functools.cache
+def _own_row():
+    return select(*(getattr(Ticket, name) for name in _OWN)).where(
+        Ticket.token == bindparam("token")
+    )
+
+
+def own_mark(token: str) -> tuple[Any, ...] | None:
+    """The ticket's own row as the database holds it now (None when there is none)."""
+    row = db.session.execute(_own_row(), {"token": token}).first()
+    return tuple(row) if row is not None else None

@@ -306,14 +306,15 @@ def ticket_page(token: str) -> str:
         return _ticket_page(_ticket_or_404(token))
     now = now_utc()
 
-    def build() -> tuple[int, str, bool]:
+    def build() -> tuple[Any, str, bool]:
         ticket = _ticket_or_404(token)
         if ticket.state is not TicketState.WAITING:
-            return ticket.center_id, _ticket_page(ticket), False
-        return ticket.center_id, keeping.render_keepable(lambda: _ticket_page(ticket)), True
+            return ticket, _ticket_page(ticket), False
+        return ticket, keeping.render_keepable(lambda: _ticket_page(ticket)), True
 
     key = (token, current_language(), current_mode())
-    return keeping.with_csrf(kept.kept_for_ticket(kept.PAGES, key, now=now, build=build))
+    page = kept.kept_for_ticket(kept.PAGES, key, now=now, build=build, token=token)
+    return keeping.with_csrf(page)
 
 
 def _ticket_page(

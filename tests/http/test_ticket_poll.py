@@ -132,3 +132,31 @@ def test_an_unknown_token_is_a_404_problem_every_time(client, waiting, app_confi
         response = client.get("/api/v1/tickets/no-such-ticket-here")
         assert response.status_code == 404
         assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("app_config", [{**KEPT, "TICKET_POSITION_SLACK": 30}])
+def test_on_a_busy_floor_the_people_ahead_may_lag_but_a_call_never_does(
+    client, world, open_windows, issue, clock, statements, app_config
+):
+    first, second, third = (issue(world.items.licence) for _ in range(3))
+    tokens = second.token, third.token
+    comprehensive_id = world.windows.comprehensive.id
+    assert poll(client, second)["position"] == 1
+    assert poll(client, third)["position"] == 2
+
+    queue.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))  # the first
+    db.session.commit()
+    # the second's own row did not change: its answer stands, read with its row alone
+    assert client.get(f"/api/v1/tickets/{tokens[0]}").get_json()["position"] == 1
+    assert statements(lambda: client.get(f"/api/v1/tickets/{tokens[0]}")) <= 2  # version, row
+
+    comprehensive = db.session.get(Window, comprehensive_id)
+    queue.call_next_ticket(comprehensive, now=clock.advance(minutes=1))  # the second
+    db.session.commit()
+    called = client.get(f"/api/v1/tickets/{tokens[0]}").get_json()
+    assert (called["status"], called["window"]) == ("called", 4)  # at once
+
+    assert client.get(f"/api/v1/tickets/{tokens[1]}").get_json()["position"] == 2  # late
+    later = time.monotonic() + 31
+    with patch("service_center.queueing.kept.time.monotonic", return_value=later):
+        assert client.get(f"/api/v1/tickets/{tokens[1]}").get_json()["position"] == 0
