@@ -65,32 +65,45 @@ class StampFile:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._fd: int | None = None
+        self._map: mmap.mmap | None = None
         self._threads = threading.Lock()
+
+    def _mapped(self) -> mmap.mmap:
+        """The counters, mapped at the first read or bump (building an app touches no disk)."""
+        if self._map is not None:
+            return self._map
+        with self._threads:
+            if self._map is None:
+                self._map = self._open()
+        return self._map
+
+    def _open(self) -> mmap.mmap:
         size = SLOTS * _SLOT.size
-        if path is not None:
+        if self.path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
                 if os.fstat(fd).st_size < size:
                     os.ftruncate(fd, size)
-                self._map = mmap.mmap(fd, size, mmap.MAP_SHARED)
+                mapped = mmap.mmap(fd, size, mmap.MAP_SHARED)
                 self._fd = fd
-                return
+                return mapped
             except OSError as exc:
-                logger.warning("change stamps kept per process only (%s: %s)", path, exc)
-        self._map = mmap.mmap(-1, size)
+                logger.warning("change stamps kept per process only (%s: %s)", self.path, exc)
+        return mmap.mmap(-1, size)
 
     @staticmethod
     def slot(key: str) -> int:
         return (zlib.crc32(key.encode()) % SLOTS) * _SLOT.size
 
     def read(self, key: str) -> int:
-        return _SLOT.unpack_from(self._map, self.slot(key))[0]
+        return _SLOT.unpack_from(self._map or self._mapped(), self.slot(key))[0]
 
     def bump(self, keys: Iterable[str]) -> None:
         offsets = sorted({self.slot(k) for k in keys})
         if not offsets:
             return
+        mapped = self._mapped()
         # a POSIX record lock excludes the other processes (even those forked with this file
         # open, as gunicorn's preloading does; flock would not), the thread lock this one's
         with self._threads:
@@ -98,8 +111,8 @@ class StampFile:
                 fcntl.lockf(self._fd, fcntl.LOCK_EX)
             try:
                 for offset in offsets:
-                    (value,) = _SLOT.unpack_from(self._map, offset)
-                    _SLOT.pack_into(self._map, offset, (value + 1) % 2**64)
+                    (value,) = _SLOT.unpack_from(mapped, offset)
+                    _SLOT.pack_into(mapped, offset, (value + 1) % 2**64)
             finally:
                 if self._fd is not None:
                     fcntl.lockf(self._fd, fcntl.LOCK_UN)

@@ -197,9 +197,9 @@ def kept_for_ticket(
     ticket, answer, keep = build()
     if entry is None:
         floor = known_floor(now=now, center_id=ticket.center_id)
-        if floor.read_at >= built_at:  # the version is newer than the answer: read it again
-            built_at = time.monotonic()
-            ticket, answer, keep = build()
+        # a version read after the answer may hold a change the answer does not: the answer
+        # is given but not kept; the next poll builds one under the version now known
+        keep = keep and floor.read_at < built_at
     if (
         keep
         and floor.center_id == ticket.center_id

@@ -125,6 +125,7 @@ def _bump_many(stamp_file: stamps.StampFile, times: int) -> None:
 def test_racing_bumps_are_never_lost_across_forked_processes_and_threads(tmp_path):
     # opened before the fork, as under gunicorn's preloading: the children share its descriptor
     shared = stamps.StampFile(tmp_path / "stamps")
+    assert shared.read("floor:1") == 0  # mapped here, then inherited
     fork = multiprocessing.get_context("fork")
     workers = [fork.Process(target=_bump_many, args=(shared, 2000)) for _ in range(4)]
     for worker in workers:
