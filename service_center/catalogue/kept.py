@@ -116,6 +116,13 @@ def kept_catalogue(
     return kept
 
 
+def is_kept(catalogue: KeptCatalogue) -> bool:
+    """Whether ``catalogue`` is the copy this process keeps (not one read inside a transaction
+    that changed it): what is built on it may be kept too."""
+    kept = current_app.extensions.get("catalogues", {}).get(catalogue.center.id)
+    return kept is catalogue
+
+
 def _keys(center_id: int) -> set[str]:
     return {stamps.catalogue(center_id), stamps.catalogue(stamps.EVERY)}
 

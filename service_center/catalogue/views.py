@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from .. import keeping
 from ..clock import now_utc, to_local
 from ..errors import NotFound
-from ..i18n import LANG_COOKIE
-from ..modes import ELDER, MODE_COOKIE, MODE_COOKIE_MAX_AGE, MODES
+from ..i18n import LANG_COOKIE, current_language
+from ..modes import ELDER, MODE_COOKIE, MODE_COOKIE_MAX_AGE, MODES, current_mode
 from ..urls import local_target
 from . import calendar, kept, services
 
@@ -80,31 +82,58 @@ def center(code: str) -> str:
     )
 
 
+#: search pages as anonymous residents see them, per query, language and mode (~15 kB each)
+PAGES = keeping.Keeper("search_pages", 200, "CATALOGUE_KEPT_TTL")
+
+
 @bp.get("/centers/<code>/services")
 def catalogue(code: str) -> str:
-    # searched in this process's copy of the catalogue (kept.py): no statement while unchanged
+    """The catalogue and its search. Searched in this process's copy of the catalogue
+    (``kept.py``); the page a resident gets is kept with it, for the same query, language and
+    mode, until the copy is read again."""
     kept_catalogue = kept.kept_catalogue(code=code)
     if kept_catalogue is None:
         abort(404)
     query = request.args.get("q", "").strip()[: services.MAX_QUERY_LENGTH]
     case_type = kept_catalogue.case_type(request.args.get("case_type", ""))
     group = "department" if request.args.get("group") == "department" else "case_type"
-    items = kept.search(kept_catalogue, query, case_type.id if case_type else None)
-    groups = (
-        services.group_by_department(items)
-        if group == "department"
-        else services.group_by_case_type(items)
+
+    def render() -> str:
+        items = kept.search(kept_catalogue, query, case_type.id if case_type else None)
+        groups = (
+            services.group_by_department(items)
+            if group == "department"
+            else services.group_by_case_type(items)
+        )
+        return render_template(
+            "catalogue/services.html",
+            center=kept_catalogue.center,
+            query=query,
+            case_type=case_type,
+            case_types=kept_catalogue.case_types,
+            group=group,
+            groups=groups,
+            count=len(items),
+        )
+
+    if not keeping.page_keepable():
+        return render()
+    key = (
+        code,
+        query,
+        case_type.code if case_type else "",
+        group,
+        current_language(),
+        current_mode(),
     )
-    return render_template(
-        "catalogue/services.html",
-        center=kept_catalogue.center,
-        query=query,
-        case_type=case_type,
-        case_types=kept_catalogue.case_types,
-        group=group,
-        groups=groups,
-        count=len(items),
-    )
+    version = (kept_catalogue.seen, kept_catalogue.read_at)  # a copy read again: pages anew
+    page = PAGES.get(key, version)
+    if page is None:
+        built_at = time.monotonic()
+        page = keeping.render_keepable(render)
+        if kept.is_kept(kept_catalogue):
+            PAGES.put(key, version, page, built_at)
+    return keeping.with_csrf(page)
 
 
 @bp.get("/centers/<code>/services/<int:service_id>")

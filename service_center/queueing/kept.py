@@ -182,32 +182,52 @@ def kept_for_ticket(
 
     ``build()`` reads the ticket and returns it, the answer and whether it may be kept. An
     answer is always read after the floor's version it is kept under, so that a change
-    committed in between makes the kept answer stale rather than the version new.
+    committed in between makes the kept answer stale rather than the version new: a ticket's
+    first answer in this process (its center not known yet) is given, not kept.
     """
     entry = keeper.peek(key)
-    if entry is not None:
-        center_id, answer, mark = entry.body
-        floor = known_floor(now=now, center_id=center_id)
-        if keeper.get(key, (floor.version, floor.seen)) is not None:
-            return answer
-        slack = float(current_app.config["TICKET_POSITION_SLACK"])
-        if time.monotonic() - entry.built_at < slack and own_mark(token) == mark:
-            return answer
+    tokens: dict[str, int] = current_app.extensions.setdefault("ticket_centers", {})
+    center_id = entry.body[0] if entry is not None else tokens.get(token)
+    version = None
+    if center_id is not None:
+        version = _poll_version(center_id, now)  # read before the answer, never after
+        if entry is not None:
+            if keeper.get(key, version) is not None:
+                return entry.body[1]
+            slack = float(current_app.config["TICKET_POSITION_SLACK"])
+            if time.monotonic() - entry.built_at < slack and own_mark(token) == entry.body[2]:
+                return entry.body[1]
     built_at = time.monotonic()
     ticket, answer, keep = build()
-    if entry is None:
-        floor = known_floor(now=now, center_id=ticket.center_id)
-        # a version read after the answer may hold a change the answer does not: the answer
-        # is given but not kept; the next poll builds one under the version now known
-        keep = keep and floor.read_at < built_at
+    if len(tokens) > POLLS_KEPT:
+        tokens.clear()
+    tokens[token] = ticket.center_id
     if (
         keep
-        and floor.center_id == ticket.center_id
+        and version is not None
+        and center_id == ticket.center_id
         and stamps.floor(ticket.center_id) not in stamps.touched_in(db.session)
     ):
-        body = (ticket.center_id, answer, mark_of(ticket))
-        keeper.put(key, (floor.version, floor.seen), body, built_at)
+        keeper.put(key, version, (ticket.center_id, answer, mark_of(ticket)), built_at)
     return answer
+
+
+def _poll_version(center_id: int, now: datetime) -> tuple[str, tuple[int, int]]:
+    """The floor's version as a poll keeps its answer under it: the version read from the
+    database (again after ``DISPLAY_VERSION_TTL`` or on a new day, for the other hosts), and
+    the host's change stamps as they stand. A change through this host moves the stamps alone:
+    a busy hall's polls do not read the version again at each call (the display does, its tag
+    is the version's)."""
+    ttl = float(current_app.config["DISPLAY_VERSION_TTL"])
+    kept = current_app.extensions.get("floors_by_id", {}).get(center_id)
+    seen = _stamps_of(center_id)
+    if (
+        kept is None
+        or time.monotonic() - kept.read_at >= ttl
+        or local_date(now, kept.timezone) != kept.day
+    ):
+        kept = known_floor(now=now, center_id=center_id)
+    return kept.version, seen
 
 
 #: a ticket's own columns: what its poll and page show of it, and what changes with each event

@@ -19,10 +19,10 @@ from tests.fixtures.booking import NO_LIMITS
 #: statements of one request at most, (SQLite, PostgreSQL): SQLite also sends its BEGINs
 BUDGETS = {
     "issue a ticket": (8, 6),
-    # one of them reads the floor's version: what every process keeps and reads again once a
-    # second, or when a change stamp moved (queueing/kept.py); every request here (TTL 0)
-    "ticket page": (5, 4),
-    "ticket API": (5, 4),
+    # the API's (asked after the page) reads the floor's version and its center: what every
+    # process keeps and reads again once a second (queueing/kept.py), every request here (TTL 0)
+    "ticket page": (4, 3),
+    "ticket API": (6, 5),
     # one of them asks who opted in to "N ahead" (notifications; a partial index, empty
     # when nobody did)
     "call-next": (12, 9),
