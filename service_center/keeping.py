@@ -67,18 +67,24 @@ def page_keepable() -> bool:
     return not current_user.is_authenticated and "_flashes" not in session
 
 
-def render_keepable(render: Any) -> str:
-    """Render a page to keep: its CSRF tokens as the placeholder (``with_csrf`` fills them)."""
+def render_keepable(render: Any) -> bytes:
+    """Render a page to keep, as UTF-8 (half a Chinese page's size as a ``str``): its CSRF
+    tokens as the placeholder (``with_csrf`` fills them)."""
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     setattr(g, field, CSRF_PLACEHOLDER)
     try:
-        return render()
+        return render().encode()
     finally:
         g.pop(field, None)
 
 
-def with_csrf(page: str) -> str:
-    """A kept page with this caller's own CSRF token."""
-    if CSRF_PLACEHOLDER not in page:
+_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
+
+
+def with_csrf(page: bytes | str) -> bytes | str:
+    """A page (kept, or just built) with this caller's own CSRF token."""
+    if isinstance(page, str):
         return page
-    return page.replace(CSRF_PLACEHOLDER, generate_csrf())
+    if _PLACEHOLDER_BYTES not in page:
+        return page
+    return page.replace(_PLACEHOLDER_BYTES, generate_csrf().encode())

@@ -83,11 +83,11 @@ def center(code: str) -> str:
 
 
 #: search pages as anonymous residents see them, per query, language and mode (~15 kB each)
-PAGES = keeping.Keeper("search_pages", 200, "CATALOGUE_KEPT_TTL")
+PAGES = keeping.Keeper("search_pages", 100, "CATALOGUE_KEPT_TTL")
 
 
 @bp.get("/centers/<code>/services")
-def catalogue(code: str) -> str:
+def catalogue(code: str) -> str | bytes:
     """The catalogue and its search. Searched in this process's copy of the catalogue
     (``kept.py``); the page a resident gets is kept with it, for the same query, language and
     mode, until the copy is read again."""

@@ -34,9 +34,9 @@ from ..keeping import Keeper
 from ..windows.models import Window, WindowState
 from .models import EventKind, Ticket, TicketEvent
 
-#: tickets' poll answers (about 1 kB each) and pages (about 12 kB) kept per process
+#: tickets' poll answers (about 1 kB each) and pages (about 14 kB) kept per process
 POLLS_KEPT = 5000
-PAGES_KEPT = 1000
+PAGES_KEPT = 300
 
 
 @dataclass(frozen=True)

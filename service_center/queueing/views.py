@@ -296,7 +296,7 @@ def ticket_opt_in(token: str) -> Any:
 
 
 @bp.get("/t/<token>")
-def ticket_page(token: str) -> str:
+def ticket_page(token: str) -> str | bytes:
     """The resident's live ticket page (the QR code leads here).
 
     A waiting ticket's page is the same for everyone who opens it until the floor changes: this
@@ -306,7 +306,7 @@ def ticket_page(token: str) -> str:
         return _ticket_page(_ticket_or_404(token))
     now = now_utc()
 
-    def build() -> tuple[Any, str, bool]:
+    def build() -> tuple[Any, str | bytes, bool]:
         ticket = _ticket_or_404(token)
         if ticket.state is not TicketState.WAITING:
             return ticket, _ticket_page(ticket), False
