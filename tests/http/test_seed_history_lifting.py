@@ -14,11 +14,9 @@ from service_center.demo.history import TABLES, seed_history
 from service_center.queueing.models import Case, Evaluation, Ticket
 from tests.fixtures.queueing import OPENING_MORNING
 
-
-@pytest.fixture(autouse=True)
-def postgresql_only(backend):
-    if backend != "postgresql":
-        pytest.skip("lifting the checks is PostgreSQL's path; SQLite writes with them in place")
+#: lifting the checks is PostgreSQL's path; SQLite writes with them in place (the seeding tests
+#: of tests/http/test_reports_cli.py run on both)
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 @pytest.fixture(autouse=True)
