@@ -1,5 +1,6 @@
 """The triggers: the queue's and the bookings' events, each turned into outbox rows inside the
-transaction of the change (``queueing/signals.py``, ``booking/signals.py``).
+transaction of the change (``queueing/signals.py``, ``booking/signals.py``); "N ahead" for
+those a call or a withdrawal moves up is the worker's (``near.py``).
 
 Each message has a key that names what it is about, so a trigger that fires again (another
 call, a retry, a second process) writes nothing new: "N ahead" once per ticket (once more after
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from ..booking import signals as booking_signals
 from ..booking.models import Appointment
@@ -21,113 +22,22 @@ from ..db import db
 from ..quality import signals as quality_signals
 from ..quality.models import Breach
 from ..queueing import signals
-from ..queueing.models import EventKind, Ticket, TicketState
-from ..queueing.order import window_queue
-from ..queueing.wait import queue_position, queues_of_ticket
-from ..windows.models import Window
+from ..queueing.models import EventKind, Ticket
+from ..queueing.wait import queue_position
 from . import texts
 from .models import Notification, NotificationKind, NotificationState
+from .near import tell_if_near
 from .outbox import enqueue, quiet_until, to_booking, to_ticket_holder
-
-
-def _tell_if_near(ticket: Ticket, now: datetime, *, in_front: bool = False) -> None:
-    """Send "N ahead" once the opted-in waiting ``ticket`` is within its center's
-    ``notify_ahead`` of its turn; ``in_front``: it stands within it in a queue already
-    (so the cheap test of being far is skipped; the position still gives the number)."""
-    if ticket.state is not TicketState.WAITING or not ticket.notify_address:
-        return
-    if ticket.notify_near_told:
-        return
-    limit = ticket.center.notify_ahead
-    if not in_front and _surely_far(ticket, limit):
-        return
-    people = queue_position(ticket, now=now).ahead
-    if people > limit:
-        return
-    # once per consent and requeue: a new opt-in (or a requeue) may be told again
-    consent = int(ticket.notify_consent_dt.timestamp()) if ticket.notify_consent_dt else 0
-    key = f"ahead:{ticket.id}:{consent}:{int(ticket.is_requeued)}"
-    to_ticket_holder(ticket, NotificationKind.AHEAD, key, texts.ahead(ticket, people), now)
-    ticket.notify_near_told = True
-
-
-def _surely_far(ticket: Ticket, limit: int) -> bool:
-    """A cheap lower bound first: an ordinary ticket (not priority, booked or transferred)
-    has at least every earlier ticket of its own item ahead of it in each queue it is in, so
-    more than ``limit`` of them settles it without the position (one counting statement)."""
-    if ticket.is_priority or ticket.is_booked or ticket.transfer_window_id is not None:
-        return False
-    same_item_before = db.session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(
-            Ticket.center_id == ticket.center_id,
-            Ticket.state == TicketState.WAITING,
-            Ticket.service_item_id == ticket.service_item_id,
-            Ticket.transfer_window_id.is_(None),
-            Ticket.queued_dt <= ticket.queued_dt,
-            Ticket.id != ticket.id,
-        )
-    )
-    return same_item_before > limit
-
-
-def _check_ahead(left: Ticket, now: datetime, *, called_to: Window | None = None) -> None:
-    """``left`` left the waiting line (called to ``called_to``, or withdrawn): tell the opted-in
-    tickets it leaves within N of their turn.
-
-    First one statement on a partial index (``ix_tickets_notify_waiting``): is any opted-in
-    ticket not told yet? Usually none, and then nothing more is read. Else only the front of
-    a queue ``left`` stood in can have moved within N: the first N + 1 of the calling window's
-    queue (other windows' queues moved too; their own next call looks at them), or of every
-    queue a withdrawn ticket stood in; then the position of those of them who opted in.
-    """
-    anyone = db.session.scalar(
-        select(Ticket.id)
-        .where(
-            Ticket.center_id == left.center_id,
-            Ticket.state == TicketState.WAITING,
-            Ticket.notify_address.is_not(None),
-            Ticket.notify_near_told.is_(False),
-        )
-        .limit(1)
-    )
-    if anyone is None:
-        return
-    limit = left.center.notify_ahead + 1
-    near: dict[int, Ticket] = {}
-    # windows with the same items share their queue: each distinct queue is read once
-    windows = [called_to] if called_to is not None else queues_of_ticket(left)
-    for window in windows:
-        for ticket in window_queue(window, now=now, limit=limit):
-            if ticket.notify_address and not ticket.notify_near_told:
-                near[ticket.id] = ticket
-    if not near:
-        return
-    # a ticket another transaction holds (another window calling it, its holder leaving) is
-    # about to change: skip it rather than wait for that transaction and tell a ticket already
-    # called "N ahead"; its own change or the next call looks at it again (PostgreSQL; SQLite's
-    # write lock leaves nothing to skip)
-    free = set(
-        db.session.scalars(
-            select(Ticket.id).where(Ticket.id.in_(near)).with_for_update(skip_locked=True)
-        )
-    )
-    for ticket_id, ticket in near.items():
-        if ticket_id in free:
-            _tell_if_near(ticket, now, in_front=True)
 
 
 @signals.ticket_called.connect
 @signals.ticket_recalled.connect
-def _called(ticket: Ticket, *, now: datetime, event: Any, **_: Any) -> None:
+def _called(ticket: Ticket, *, now: datetime, **_: Any) -> None:
     if ticket.notify_address and ticket.window is not None:
         key = f"called:{ticket.id}:{ticket.call_count}"
         to_ticket_holder(
             ticket, NotificationKind.CALLED, key, texts.called(ticket, ticket.window.number), now
         )
-    if event.kind is EventKind.CALLED and ticket.window is not None:
-        _check_ahead(ticket, now, called_to=ticket.window)  # a recall moves nobody
 
 
 @signals.ticket_issued.connect
@@ -144,14 +54,13 @@ def _joined(ticket: Ticket, *, now: datetime, event: Any = None, **_: Any) -> No
         )
         if people <= ticket.center.notify_ahead:  # the number's message says it already
             ticket.notify_near_told = True
-    _tell_if_near(ticket, now)
+    tell_if_near(ticket, now)
 
 
 @signals.ticket_cancelled.connect
 def _left(ticket: Ticket, *, now: datetime, **_: Any) -> None:
-    """A waiting ticket was withdrawn: those behind it moved up."""
+    """A waiting ticket was withdrawn (those behind it moved up: ``near.Sweep``)."""
     ticket.notify_address = None  # closed: the address goes
-    _check_ahead(ticket, now)
 
 
 @signals.ticket_no_show.connect

@@ -33,6 +33,7 @@ from ..db import db, write_transaction
 from .channels import Channel as Sender
 from .channels import DeliveryError, Outgoing
 from .models import Notification, NotificationState
+from .near import Sweep
 from .outbox import channels
 
 
@@ -173,10 +174,15 @@ def work(
     clock: Callable[[], datetime] = now_utc,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:
-    """Deliver until stopped (``once``: until nothing is due); return how the messages ended."""
+    """Deliver until stopped (``once``: until nothing is due); return how the messages ended.
+
+    Each round first tells those a call or a withdrawal moved within N of their turn
+    (``near.Sweep``), so their message goes out in the same round."""
     senders = channels()
     ended: Counter[str] = Counter()
+    sweep = Sweep()
     while not should_stop():
+        sweep(now=clock())
         batch = claim_batch(now=clock())
         if not batch:
             if once:

@@ -3,15 +3,17 @@ once, retried with backoff, given up with the reason kept; the queue's triggers.
 
 from __future__ import annotations
 
+import concurrent.futures
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select, text
 
 from service_center.booking import services as booking
 from service_center.db import db
 from service_center.errors import Invalid
-from service_center.notifications import worker
+from service_center.notifications import near, worker
 from service_center.notifications.models import (
     Notification,
     NotificationKind,
@@ -37,6 +39,11 @@ def messages(**where) -> list[Notification]:
 
 def deliver_all(now: datetime):
     return worker.work(once=True, clock=lambda: now)
+
+
+def sweep(now: datetime) -> int:
+    """A worker's round of "N ahead" for those a call or a withdrawal moved up."""
+    return near.Sweep()(now=now)
 
 
 def test_a_rolled_back_booking_sends_nothing_a_committed_one_is_kept(world, gateway):
@@ -128,11 +135,16 @@ def test_three_ahead_once_then_called_to_the_window_in_that_order(
     assert mine.notify_address == "13912345678" and mine.notify_consent_dt == clock.now
     window = world.windows.business
     assert messages() == []  # five ahead
+    rounds = near.Sweep()  # one worker's, round after round
     for expected_ahead in (4, 3, 2, 1, 0):
+        told_before = len(messages(kind=NotificationKind.AHEAD))
         ticket = services.call_next_ticket(window, now=clock.advance(minutes=1))
         services.start_ticket(ticket, now=clock.now)
         services.complete_ticket(ticket, now=clock.advance(minutes=1), outcome=Outcome.COMPLETED)
         db.session.commit()
+        assert len(messages(kind=NotificationKind.AHEAD)) == told_before  # the call: its own
+        rounds(now=clock.now)
+        sweep(clock.now)  # another worker's round: the key lets one message through
         ahead = messages(kind=NotificationKind.AHEAD)
         assert len(ahead) == (0 if expected_ahead > 3 else 1)  # once, not on every call
     called = services.call_next_ticket(window, now=clock.advance(minutes=1))
@@ -140,13 +152,31 @@ def test_three_ahead_once_then_called_to_the_window_in_that_order(
     assert called.id == mine.id
     services.recall_ticket(called, now=clock.advance(minutes=1))
     db.session.commit()
-    kinds = [m.kind for m in messages(ticket_id=mine.id)]
+    kinds = [m.kind for m in messages(ticket_id=mine.id)]  # the calls' at once, in the call
     assert kinds == [NotificationKind.AHEAD, NotificationKind.CALLED, NotificationKind.CALLED]
     deliver_all(clock.now)
     texts = [m.body for m in messages(ticket_id=mine.id)]
     assert gateway.bodies() == texts
     assert "3 ahead of ticket B006" in texts[0]  # 3 people, in the language chosen
     assert "please go to window 1" in texts[1]
+
+
+def test_the_worker_tells_those_a_call_moved_up_in_its_round(world, open_windows, clock, gateway):
+    """Nobody runs a sweep by hand in a hall: the worker's round finds the resident a call
+    brought within N, and sends their message in that same round."""
+    licence = world.items.licence
+    for _ in range(4):
+        services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
+    mine = services.issue_ticket(
+        world.center, licence, now=clock.advance(minutes=1), notify_address="13912345678"
+    )
+    db.session.commit()
+    services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
+    db.session.commit()
+    assert deliver_all(clock.now) == {"sent": 1}
+    (ahead,) = messages(kind=NotificationKind.AHEAD)
+    assert ahead.ticket_id == mine.id and ahead.state is NotificationState.SENT
+    assert "前面还有 3 人" in gateway.bodies()[0]
 
 
 def test_done_sends_the_rating_link_and_erases_the_address(world, open_windows, clock, gateway):
@@ -384,6 +414,7 @@ def test_each_center_sets_at_how_many_ahead_its_residents_are_told(world, open_w
     services.start_ticket(ticket, now=clock.now)
     services.complete_ticket(ticket, now=clock.advance(minutes=1), outcome=Outcome.COMPLETED)
     db.session.commit()
+    assert sweep(clock.now) == 1
     (ahead,) = messages(kind=NotificationKind.AHEAD)
     assert (
         ahead.ticket_id == mine.id and "1 ahead of" in ahead.body or "前面还有 1 人" in ahead.body
@@ -406,6 +437,7 @@ def test_a_withdrawn_ticket_moves_those_behind_it_within_reach(world, open_windo
 
     services.cancel_ticket(first, now=clock.advance(minutes=1))
     db.session.commit()
+    sweep(clock.now)
 
     (ahead,) = messages(kind=NotificationKind.AHEAD)
     assert ahead.ticket_id == mine.id
@@ -416,8 +448,9 @@ def test_a_ticket_another_window_holds_is_not_waited_for_nor_told_it_is_near(
     world, open_windows, clock
 ):
     """PostgreSQL: while another transaction holds a ticket near the front (another window
-    calling it), a call elsewhere neither waits for its lock nor tells it "N ahead"; the next
-    call, once it is free, does (SQLite's single write lock leaves nothing to hold apart)."""
+    calling it), neither a call nor the worker's round waits for its lock, and the round does
+    not tell it "N ahead"; the next round, once it is free, does, though no call came between
+    (SQLite's single write lock leaves nothing to hold apart)."""
     world.center.notify_ahead = 1
     db.session.commit()
     licence = world.items.licence
@@ -428,6 +461,7 @@ def test_a_ticket_another_window_holds_is_not_waited_for_nor_told_it_is_near(
     )
     db.session.commit()
     assert messages(kind=NotificationKind.AHEAD) == []  # two ahead
+    rounds = near.Sweep()
     other = db.engine.connect()
     try:
         other.execute(text("SELECT id FROM tickets WHERE id = :id FOR UPDATE"), {"id": mine.id})
@@ -435,13 +469,18 @@ def test_a_ticket_another_window_holds_is_not_waited_for_nor_told_it_is_near(
         called = services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
         db.session.commit()
         assert called.id == first.id
-        assert messages(kind=NotificationKind.AHEAD) == []  # held elsewhere: not told
+        app = current_app._get_current_object()
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # its own session
+            told = pool.submit(_round_in_app, app, rounds, clock.now).result(timeout=10)
+        assert told == 0 and messages(kind=NotificationKind.AHEAD) == []  # held: not told
     finally:
         other.rollback()
         other.close()
-    services.start_ticket(called, now=clock.now)
-    services.complete_ticket(called, now=clock.advance(minutes=1), outcome=Outcome.COMPLETED)
-    services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
-    db.session.commit()
+    assert rounds(now=clock.now) == 1
     (ahead,) = messages(kind=NotificationKind.AHEAD)
     assert ahead.ticket_id == mine.id
+
+
+def _round_in_app(app, rounds: near.Sweep, now: datetime) -> int:
+    with app.app_context():
+        return rounds(now=now)
