@@ -162,29 +162,28 @@ def over_limits(address_key: str, center_id: int, now: datetime) -> bool:
     """Tell whether one more message would pass NOTIFY_PER_ADDRESS_HOURLY for the address
     or NOTIFY_PER_CENTER_HOURLY for the center (a runaway trigger, a flood of opt-ins).
 
-    One statement: it runs inside the queue's locked transactions, once per message.
+    One statement: it runs inside the queue's locked transactions, once per message. Each
+    count stops at its limit, so a busy hour costs the same as a quiet one (counting every
+    message of the center's hour grew with each message written).
     """
     since = now - timedelta(hours=1)
     config = current_app.config
+    per_address = config["NOTIFY_PER_ADDRESS_HOURLY"]
+    per_center = config["NOTIFY_PER_CENTER_HOURLY"]
 
-    def recent(*where: Any) -> Any:
-        return (
-            select(func.count())
-            .select_from(Notification)
-            .where(*where, Notification.created_dt > since)
-            .scalar_subquery()
-        )
+    def recent(limit: int, *where: Any) -> Any:
+        up_to_limit = (
+            select(Notification.id).where(*where, Notification.created_dt > since).limit(limit)
+        ).subquery()
+        return select(func.count()).select_from(up_to_limit).scalar_subquery()
 
     to_address, of_center = db.session.execute(
         select(
-            recent(Notification.address_key == address_key),
-            recent(Notification.center_id == center_id),
+            recent(per_address, Notification.address_key == address_key),
+            recent(per_center, Notification.center_id == center_id),
         )
     ).one()
-    return (
-        to_address >= config["NOTIFY_PER_ADDRESS_HOURLY"]
-        or of_center >= config["NOTIFY_PER_CENTER_HOURLY"]
-    )
+    return to_address >= per_address or of_center >= per_center
 
 
 def quiet_until(now: datetime, timezone: str) -> datetime | None:

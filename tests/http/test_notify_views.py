@@ -210,6 +210,27 @@ def test_a_runaway_trigger_is_capped_per_address(client, world, app, app_clock):
     ]
 
 
+def test_a_flood_of_opt_ins_is_capped_per_center_for_an_hour(client, world, app, app_clock):
+    app.config["NOTIFY_PER_CENTER_HOURLY"] = 2
+    phones = ["13912345601", "13912345602", "13912345603", "13912345604"]
+
+    def take_with(phone: str) -> None:
+        body = {"center": "testtown", "service": world.items.licence.id, "notify": phone}
+        assert client.post("/api/v1/tickets", json=body).status_code == 201
+
+    for phone in phones[:3]:
+        take_with(phone)
+    app_clock.advance(hours=1, seconds=1)  # the hour has passed: room again
+    take_with(phones[3])
+    states = [(m.state.value, m.last_error) for m in db.session.scalars(select(Notification))]
+    assert states == [
+        ("pending", ""),
+        ("pending", ""),
+        ("not_sent", "not sent: rate limit"),
+        ("pending", ""),
+    ]
+
+
 def test_odd_input_gets_a_message_never_a_500(client, world, app_clock):
     ticket = take(client, world)
     url = f"/kiosk/testtown/tickets/{ticket['token']}/notify"
