@@ -182,12 +182,14 @@ def kept_for_ticket(
 
     ``build()`` reads the ticket and returns it, the answer and whether it may be kept. An
     answer is always read after the floor's version it is kept under, so that a change
-    committed in between makes the kept answer stale rather than the version new: a ticket's
-    first answer in this process (its center not known yet) is given, not kept.
+    committed in between makes the kept answer stale rather than the version new: a ticket
+    this process has not seen yet has its center read first (one statement).
     """
     entry = keeper.peek(key)
     tokens: dict[str, int] = current_app.extensions.setdefault("ticket_centers", {})
     center_id = entry.body[0] if entry is not None else tokens.get(token)
+    if center_id is None:  # first seen here: its center (one statement), not a second build
+        center_id = db.session.scalar(_center_of(), {"token": token})
     version = None
     if center_id is not None:
         version = _poll_version(center_id, now)  # read before the answer, never after
@@ -244,6 +246,11 @@ def _own_row():
     return select(*(getattr(Ticket, name) for name in _OWN)).where(
         Ticket.token == bindparam("token")
     )
+
+
+@functools.cache
+def _center_of():
+    return select(Ticket.center_id).where(Ticket.token == bindparam("token"))
 
 
 def own_mark(token: str) -> tuple[Any, ...] | None:

@@ -38,9 +38,7 @@ def test_two_phones_get_the_page_kept_each_with_a_token_of_its_own(
 ):
     _first, second = waiting
     phone, other_phone = app.test_client(), app.test_client()
-    page(phone, second)  # answered; the floor's version read after it: kept from the next
-    g.pop("csrf_token", None)
-    first_page = page(phone, second)
+    first_page = page(phone, second)  # its center read first, then kept at once
     # each request of a worker has a ``g`` of its own; the tests' requests share the test's
     g.pop("csrf_token", None)
     assert statements(lambda: other_phone.get(f"/t/{second}", headers=EN)) == 0
