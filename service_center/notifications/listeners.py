@@ -41,12 +41,10 @@ def _called(ticket: Ticket, *, now: datetime, **_: Any) -> None:
 
 
 @signals.ticket_issued.connect
-@signals.ticket_opted_in.connect
-@signals.ticket_requeued.connect
-@signals.ticket_transferred.connect
-def _joined(ticket: Ticket, *, now: datetime, event: Any = None, **_: Any) -> None:
-    """A ticket joined the line (a transfer keeps its place in time): only its own distance
-    can have come within N. A ticket taken from the phone is told its number first."""
+def _issued(ticket: Ticket, *, now: datetime, event: Any = None, **_: Any) -> None:
+    """A ticket taken from the phone is told its number first, with the people before it (at
+    N or fewer that message says it all). Whether any other new ticket is near is for the
+    worker's round (``near.Sweep``): the issue moved its floor."""
     if ticket.is_remote and event is not None and event.kind is EventKind.ISSUED:
         people = queue_position(ticket, now=now).ahead
         to_ticket_holder(
@@ -54,6 +52,13 @@ def _joined(ticket: Ticket, *, now: datetime, event: Any = None, **_: Any) -> No
         )
         if people <= ticket.center.notify_ahead:  # the number's message says it already
             ticket.notify_near_told = True
+
+
+@signals.ticket_opted_in.connect
+def _opted_in(ticket: Ticket, *, now: datetime, **_: Any) -> None:
+    """An opt-in moves no floor, so the worker's round would not look: only this ticket's own
+    distance is new, and it is told at once if near (a requeue or a transfer moves the floor,
+    and the round looks)."""
     tell_if_near(ticket, now)
 
 

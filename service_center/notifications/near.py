@@ -1,14 +1,11 @@
-""" "N ahead" (前面还有 N 人): telling an opted-in resident their turn is near, once.
+"""Telling an opted-in resident their turn is near ("N ahead", 前面还有 N 人), once.
 
-A ticket that joins the line (issued, opted in, requeued, transferred) is looked at in the
-transaction that put it there: only its own distance is new, and one bounded count usually
-settles that it is far (``tell_if_near``).
-
-Those it leaves behind when a ticket leaves the line (called, withdrawn) are the worker's
-(``sweep``): it looks at the front of every window's queue of a center whose floor moved, and
-tells the opted-in tickets it finds there. The clerk's call writes only the called
-resident's message, so a busy hall's calls do not queue behind the "N ahead" of others; the
-price is that message leaving at the worker's next round (seconds), not at the commit.
+Whatever moves a floor (a ticket issued, called, withdrawn, requeued, transferred) is looked
+at by the worker (``Sweep``): each round, for a center whose floor moved, it reads the front of
+every window's queue and tells the opted-in tickets it finds there. Neither the kiosk's issue
+nor the clerk's call waits for "N ahead" of anyone, on SQLite under the write lock every
+writer shares; the price is the message leaving at the worker's next round (seconds), not at
+the commit. An opt-in moves no floor: its own request looks at that ticket (``tell_if_near``).
 """
 
 from __future__ import annotations
@@ -145,7 +142,8 @@ def _tell(ids: list[int], now: datetime) -> tuple[int, bool]:
             select(Ticket.id).where(Ticket.id.in_(ids)).with_for_update(skip_locked=True)
         )
     )
-    tickets = db.session.scalars(select(Ticket).where(Ticket.id.in_(free))) if free else []
+    in_turn = select(Ticket).where(Ticket.id.in_(free)).order_by(Ticket.queued_dt, Ticket.id)
+    tickets = db.session.scalars(in_turn) if free else []
     told = sum(tell_if_near(ticket, now, in_front=True) for ticket in tickets)
     db.session.commit()
     return told, len(free) == len(ids)

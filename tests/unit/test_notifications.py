@@ -161,6 +161,22 @@ def test_three_ahead_once_then_called_to_the_window_in_that_order(
     assert "please go to window 1" in texts[1]
 
 
+def test_a_new_ticket_near_its_turn_is_told_at_the_round_an_opt_in_at_once(world, clock):
+    """Issuing writes no "N ahead" (the kiosk's clerk-free hot path); the worker's round
+    does, once. An opt-in moves no floor, so its own request tells it."""
+    first = services.issue_ticket(
+        world.center, world.items.licence, now=clock.now, notify_address="13912345678"
+    )
+    second = services.issue_ticket(world.center, world.items.licence, now=clock.advance(minutes=1))
+    db.session.commit()
+    assert messages() == []
+    assert sweep(clock.now) == 1 and sweep(clock.now) == 0
+    services.opt_in(second, "13912345679", now=clock.advance(minutes=1))
+    db.session.commit()
+    told = [(m.ticket_id, m.kind) for m in messages()]
+    assert told == [(first.id, NotificationKind.AHEAD), (second.id, NotificationKind.AHEAD)]
+
+
 def test_the_worker_tells_those_a_call_moved_up_in_its_round(world, open_windows, clock, gateway):
     """Nobody runs a sweep by hand in a hall: the worker's round finds the resident a call
     brought within N, and sends their message in that same round."""
@@ -242,11 +258,12 @@ def _one_message(world, clock):
         notify_locale="en",
     )
     db.session.commit()
+    sweep(clock.now)  # the worker's round: nobody ahead, "0 ahead"
     return messages()[0]
 
 
 def test_retries_back_off_with_jitter_then_deliver(app, world, clock):
-    message = _one_message(world, clock)  # nobody ahead: "0 ahead" at once
+    message = _one_message(world, clock)  # nobody ahead: "0 ahead"
     flaky = Flaky(2)
     now = clock.now
     waits = []
@@ -332,6 +349,7 @@ def test_a_message_the_channel_cannot_build_fails_and_the_worker_goes_on(world, 
             world.center, world.items.licence, now=clock.now, notify_address=phone
         )
     db.session.commit()
+    sweep(clock.now)
     batch = worker.claim_batch(now=clock.now)
     fine = Flaky(0)
     senders = iter([{"sms": Exploding()}, {"sms": fine}])
@@ -363,6 +381,7 @@ def test_a_slow_provider_hands_back_what_it_cannot_send_within_half_the_lease(ap
             world.center, world.items.licence, now=clock.now, notify_address=f"1391234567{n}"
         )
     db.session.commit()
+    sweep(clock.now)
     batch = worker.claim_batch(now=clock.now)
     slow = Slow(0.2)
     ended = worker.deliver_batch(batch, {"sms": slow}, clock=lambda: clock.now)
@@ -379,6 +398,7 @@ def test_an_opt_out_while_a_message_is_in_a_workers_hands_wins(world, clock):
         world.center, world.items.licence, now=clock.now, notify_address="13912345678"
     )
     db.session.commit()
+    sweep(clock.now)
     (claimed,) = worker.claim_batch(now=clock.now)
     services.opt_out(ticket, now=clock.now)
     db.session.commit()
@@ -392,6 +412,7 @@ def test_a_new_opt_in_after_an_opt_out_is_told_again(world, clock):
         world.center, world.items.licence, now=clock.now, notify_address="13912345678"
     )
     db.session.commit()
+    sweep(clock.now)
     services.opt_out(ticket, now=clock.advance(minutes=1))
     services.opt_in(ticket, "13912345679", now=clock.advance(minutes=1))
     db.session.commit()
