@@ -4,7 +4,6 @@ poll late for a change made through any process of this host."""
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from unittest.mock import patch
 
@@ -16,12 +15,13 @@ from service_center.queueing import services as queue
 from service_center.windows.models import Window
 from tests import race_workers
 from tests.conftest import base_config
+from tests.processes import CONTEXT
 
 KEPT = {"DISPLAY_VERSION_TTL": 60, "TICKET_POLL_TTL": 60}
 
 
 def poll(client, ticket, language: str = "zh-CN"):
-    """The phone's poll (the first of a ticket is answered; it is kept from the next on)."""
+    """The phone's poll (kept from the first on, while the floor is unchanged)."""
     response = client.get(f"/api/v1/tickets/{ticket.token}", headers={"Accept-Language": language})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
@@ -39,8 +39,7 @@ def test_an_unchanged_floor_is_answered_without_the_database(
 ):
     _first, second = waiting
     url = f"/api/v1/tickets/{second.token}"
-    first_answer = client.get(url).get_json()  # answered; the floor's version read after it
-    assert client.get(url).get_json() == first_answer  # built under the version now known
+    first_answer = client.get(url).get_json()  # its center read first, then kept at once
 
     assert statements(lambda: client.get(url)) == 0
     assert client.get(url).get_json() == first_answer
@@ -71,7 +70,7 @@ def test_a_call_through_another_process_of_the_host_shows_at_the_next_poll(
     assert poll(client, first)["status"] == "waiting"
     window_id = world.windows.business.id
 
-    other = multiprocessing.get_context("spawn").Process(
+    other = CONTEXT.Process(
         target=race_workers.call_next_once,
         args=(database_url, window_id, clock.advance(minutes=1)),
     )

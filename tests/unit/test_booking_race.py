@@ -1,13 +1,12 @@
 """Many residents book the last places of one slot at the same instant.
 
-Ten app processes (spawned, each with its own app and connections) and ten API threads race
+Ten app processes (each with its own app and connections) and ten API threads race
 for a slot with 3 places left, on SQLite and on PostgreSQL: exactly 3 win, the rest hear the
 slot is full, and the database agrees.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from datetime import date, time
 from typing import Any
@@ -22,6 +21,7 @@ from service_center.catalogue.models import Center, ServiceItem
 from service_center.db import db
 from tests.conftest import base_config
 from tests.fixtures.booking import BOOKING_NOW, NO_LIMITS, TOMORROW
+from tests.processes import CONTEXT
 
 pytestmark = pytest.mark.race
 
@@ -97,11 +97,10 @@ def _assert_database_agrees(center_id: int, winners: list[str]) -> None:
 
 
 def test_processes_racing_for_three_places_get_exactly_three(database_url, three_left):
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results = context.Queue()
+    barrier = CONTEXT.Barrier(WORKERS)
+    results = CONTEXT.Queue()
     workers = [
-        context.Process(
+        CONTEXT.Process(
             target=_book_in_own_process,
             args=(
                 database_url,

@@ -4,7 +4,6 @@ its batch loses nothing and, to an idempotent provider, sends nothing twice."""
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections import Counter
 
@@ -16,11 +15,10 @@ from service_center.notifications.models import Notification, NotificationKind, 
 from service_center.notifications.outbox import enqueue
 from tests import race_workers
 from tests.fixtures.notifications import webhook_config
+from tests.processes import CONTEXT
 from tests.unit.test_queue_races import run_workers
 
 pytestmark = pytest.mark.race
-
-SPAWN = multiprocessing.get_context("spawn")
 
 
 @pytest.fixture
@@ -66,9 +64,9 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(
 ):
     write_messages(world, clock, 30)
     db.session.remove()
-    stalled = SPAWN.Event()
-    results = SPAWN.Queue()
-    doomed = SPAWN.Process(
+    stalled = CONTEXT.Event()
+    results = CONTEXT.Queue()
+    doomed = CONTEXT.Process(
         target=race_workers.notification_worker,
         args=(database_url, gateway.url, 2, results),
         kwargs={"stall": stalled},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import queue
 import time
 from collections import Counter
@@ -16,16 +15,15 @@ from service_center.queueing import services
 from service_center.queueing.models import Case, EventKind, Ticket, TicketEvent, TicketState
 from service_center.windows.models import Window, WindowState
 from tests import race_workers
+from tests.processes import CONTEXT
 
 pytestmark = pytest.mark.race
-
-SPAWN = multiprocessing.get_context("spawn")
 
 
 def run_workers(targets: list[tuple], timeout: float = 240) -> list[tuple]:
     """Start one process per target, wait for each one's result; fail fast if one dies."""
-    results = SPAWN.Queue()
-    processes = [SPAWN.Process(target=fn, args=(*args, results)) for fn, args in targets]
+    results = CONTEXT.Queue()
+    processes = [CONTEXT.Process(target=fn, args=(*args, results)) for fn, args in targets]
     for process in processes:
         process.start()
     collected: list[tuple] = []

@@ -3,7 +3,6 @@ supervisor on duty once, and count in the day's minutes clipped to the day."""
 
 from __future__ import annotations
 
-import multiprocessing
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,9 +13,8 @@ from service_center.notifications.models import Notification, NotificationKind
 from service_center.quality.models import Breach, BreachKind, WaitLimit
 from service_center.quality.service_levels import check_service_levels, day_breaches
 from service_center.queueing import services
+from tests.processes import CONTEXT
 from tests.unit.test_queue_races import run_workers
-
-SPAWN = multiprocessing.get_context("spawn")
 
 
 @pytest.fixture
@@ -174,7 +172,7 @@ def test_two_processes_checking_at_once_open_one_breach(database_url, limited, w
     now = ticket.issued_dt + timedelta(minutes=45)
     center_id = limited.id
     db.session.remove()
-    barrier = SPAWN.Barrier(2)
+    barrier = CONTEXT.Barrier(2)
     outcome = run_workers([(checker, (database_url, center_id, now, barrier)) for _ in range(2)])
     [first], [second] = (ids for _, _, ids in outcome)
     assert first == second

@@ -10,6 +10,7 @@ from pathlib import Path
 from service_center import stamps
 from service_center.db import db
 from service_center.queueing.models import Case
+from tests.processes import CONTEXT
 
 
 def _bump_in_another_process(path: str) -> None:
@@ -20,9 +21,7 @@ def test_a_bump_in_another_process_is_read_here(tmp_path):
     here = stamps.StampFile(tmp_path / "stamps")
     before = here.read("floor:7")
 
-    other = multiprocessing.get_context("spawn").Process(
-        target=_bump_in_another_process, args=(str(tmp_path / "stamps"),)
-    )
+    other = CONTEXT.Process(target=_bump_in_another_process, args=(str(tmp_path / "stamps"),))
     other.start()
     other.join(30)
 

@@ -1,6 +1,6 @@
 """A full day's places freed, offered, taken, declined, lapsed and booked directly, all at once.
 
-Separate app processes (spawned, each with its own connections) on SQLite and PostgreSQL:
+Separate app processes (each with its own connections) on SQLite and PostgreSQL:
 three cancel the day's six bookings while two book its slots directly, one joins its line, two
 take every offer they see, one declines them, one sweeps them as lapsed, and one watches the
 slots. No slot
@@ -11,7 +11,6 @@ holds at most one booking, nobody waits in line beside a free place, and nobody 
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections import Counter
 from datetime import timedelta
@@ -26,6 +25,7 @@ from service_center.db import db
 from service_center.notifications.models import Notification, NotificationKind
 from tests import waitlist_race_workers as workers
 from tests.fixtures.booking import BOOKING_NOW, NO_LIMITS
+from tests.processes import CONTEXT
 from tests.waitlist_support import HALF_NINE, NINE, counter, fill, holding, join, short_friday
 
 pytestmark = pytest.mark.race
@@ -56,9 +56,8 @@ def scene(world) -> dict[str, Any]:
 
 
 def test_freed_places_go_to_one_resident_at_a_time_and_never_overfill(database_url, scene):
-    context = multiprocessing.get_context("spawn")
-    stop = context.Event()
-    results = context.Queue()
+    stop = CONTEXT.Event()
+    results = CONTEXT.Queue()
     ids = scene["appointments"]
     plans: list[tuple[Any, tuple[Any, ...]]] = [
         (workers.canceller, (database_url, [ids[0], ids[5]])),
@@ -93,9 +92,9 @@ def test_freed_places_go_to_one_resident_at_a_time_and_never_overfill(database_u
         (workers.sweeper, (database_url, stop)),
         (workers.monitor, (database_url, scene["center_id"], stop)),
     ]
-    barrier = context.Barrier(len(plans))
+    barrier = CONTEXT.Barrier(len(plans))
     processes = [
-        context.Process(target=target, args=(*args, barrier, results)) for target, args in plans
+        CONTEXT.Process(target=target, args=(*args, barrier, results)) for target, args in plans
     ]
     for process in processes:
         process.start()
