@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from service_center.booking import services as booking
 from service_center.db import db
+from service_center.notifications import near
 from service_center.notifications.models import Notification, NotificationState
 from service_center.notifications.replies import is_stop_word
 from service_center.queueing import services
@@ -64,6 +65,7 @@ def test_td_ends_every_consent_of_the_phone_and_withdraws_what_waits(
         notify=True,
     )
     db.session.commit()
+    near.Sweep()(now=app_clock.now)  # the worker's round: both tickets are next
     waiting = db.session.scalars(
         select(Notification).where(Notification.state == NotificationState.PENDING)
     ).all()
