@@ -76,7 +76,7 @@ def _surely_far(ticket: Ticket, limit: int) -> bool:
 @dataclass
 class Sweep:
     """What one worker has looked at: each center's floor version at its last sweep, so a
-    center whose floor has not moved since costs one statement a round."""
+    center whose floor has not moved since costs two statements a round (it and its version)."""
 
     seen: dict[int, str] = field(default_factory=dict)
 
@@ -121,8 +121,10 @@ def _front_candidates(center: Center, now: datetime) -> list[int]:
     """The opted-in, untold tickets among the first N + 1 of each of the center's queues."""
     limit = center.notify_ahead + 1
     found: dict[int, None] = {}
-    windows = db.session.scalars(
-        select(Window).where(Window.center_id == center.id).order_by(Window.number)
+    windows = list(
+        db.session.scalars(
+            select(Window).where(Window.center_id == center.id).order_by(Window.number)
+        )
     )
     for window in windows:
         for ticket in window_queue(window, now=now, limit=limit):
