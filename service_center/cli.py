@@ -10,7 +10,6 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 from flask_babel import force_locale
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from . import audit
@@ -28,6 +27,8 @@ from .errors import DomainError
 @with_appcontext
 def init_db_command() -> None:
     """Build or update the schema to the latest migration (same as ``db upgrade``)."""
+    from flask_migrate import upgrade  # here, not on import: see extensions.Migrations
+
     upgrade()
     click.echo("Database schema is up to date.")
 

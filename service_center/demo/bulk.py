@@ -17,6 +17,7 @@ together. Primary keys, unique constraints and checks stay in place throughout.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -30,7 +31,6 @@ from sqlalchemy.orm import SessionTransaction
 from ..db import db, is_postgresql
 from ..errors import Conflict
 
-_TIMES = [f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
 _EPOCH = date(1970, 1, 1)
 #: SQLite's page cache while seeding (KiB, negative = size): random-order unique indexes fit
 SQLITE_CACHE_KIB = 262_144
@@ -59,6 +59,13 @@ _LIFTED = text(
 )
 
 
+@functools.cache
+def _times_of_day() -> list[str]:
+    """Every second of a day as "HH:MM:SS", formatted once. Built on first use, not on import:
+    its 86,400 strings (~6 MB) would sit in every web worker, which imports this for the CLI."""
+    return [f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
+
+
 class TablesBusy(Conflict):
     default_message = _l(
         "The tables are in use (is the app running on this database?); nothing was added. "
@@ -82,6 +89,7 @@ class BulkWriter:
         else:
             self.true, self.false, self.null, self._suffix = 1, 0, None, ".000000"
         self._days: dict[int, str] = {}
+        self._times = _times_of_day()
         self._next_id: dict[str, int] = {}
         self._lift = list(lift) if self.postgres else []
         self._restore: list[str] = []
@@ -125,7 +133,7 @@ class BulkWriter:
         day = self._days.get(day_number)
         if day is None:
             day = self._days[day_number] = (_EPOCH + timedelta(days=day_number)).isoformat()
-        return f"{day} {_TIMES[second]}{self._suffix}"
+        return f"{day} {self._times[second]}{self._suffix}"
 
     def flag(self, value: bool) -> Any:
         return self.true if value else self.false
