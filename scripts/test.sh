@@ -48,4 +48,5 @@ fi
 
 .venv/bin/ruff check service_center tests benchmarks
 .venv/bin/lint-imports  # the layers of ../shared/STYLE.md ([tool.importlinter] in pyproject.toml)
-.venv/bin/python -m pytest "$@"
+# one pytest worker per core (pytest-xdist): each has its own PostgreSQL database and files
+.venv/bin/python -m pytest -n auto "$@"
