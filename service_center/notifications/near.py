@@ -10,10 +10,12 @@ the commit. An opt-in moves no floor: its own request looks at that ticket (``te
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..catalogue.models import Center
 from ..db import db, write_transaction
@@ -27,27 +29,29 @@ from .models import NotificationKind
 from .outbox import to_ticket_holder
 
 
-def tell_if_near(ticket: Ticket, now: datetime, *, in_front: bool = False) -> bool:
-    """Send "N ahead" once the opted-in waiting ``ticket`` is within its center's
-    ``notify_ahead`` of its turn; ``in_front``: it stands within it in a queue already
-    (so the cheap test of being far is skipped; the position still gives the number).
-    Tell whether it was told now."""
+def tell_if_near(ticket: Ticket, now: datetime) -> bool:
+    """Send "N ahead" once the opted-in waiting ``ticket`` (locked by the caller) is within its
+    center's ``notify_ahead`` of its turn; tell whether it was told now."""
     if ticket.state is not TicketState.WAITING or not ticket.notify_address:
         return False
     if ticket.notify_near_told:
         return False
     limit = ticket.center.notify_ahead
-    if not in_front and _surely_far(ticket, limit):
+    if _surely_far(ticket, limit):
         return False
     people = queue_position(ticket, now=now).ahead
     if people > limit:
         return False
+    _send(ticket, people, now)
+    ticket.notify_near_told = True
+    return True
+
+
+def _send(ticket: Ticket, people: int, now: datetime) -> None:
     # once per consent and requeue: a new opt-in (or a requeue) may be told again
     consent = int(ticket.notify_consent_dt.timestamp()) if ticket.notify_consent_dt else 0
     key = f"ahead:{ticket.id}:{consent}:{int(ticket.is_requeued)}"
     to_ticket_holder(ticket, NotificationKind.AHEAD, key, texts.ahead(ticket, people), now)
-    ticket.notify_near_told = True
-    return True
 
 
 def _surely_far(ticket: Ticket, limit: int) -> bool:
@@ -73,79 +77,117 @@ def _surely_far(ticket: Ticket, limit: int) -> bool:
     return db.session.scalar(select(func.count()).select_from(before)) > limit
 
 
+#: a center is looked at again after this long even when nothing seemed to move (a walk-in
+#: passing the bookings' cutoff, a window given another item: the queue's order moved alone)
+LOOK_AGAIN_SECONDS = 60.0
+
+
 @dataclass
 class Sweep:
-    """What one worker has looked at: each center's floor version at its last sweep, so a
-    center whose floor has not moved since costs two statements a round (it and its version)."""
+    """What one worker has looked at: per center, what it saw of its floor at its last look
+    (the floor's version, its opted-in tickets not told, its settings) and when. A center where
+    none of that moved costs two statements a round; it is looked at again after
+    ``LOOK_AGAIN_SECONDS`` anyway."""
 
-    seen: dict[int, str] = field(default_factory=dict)
+    seen: dict[int, tuple[Any, float]] = field(default_factory=dict)
 
     def __call__(self, *, now: datetime) -> int:
         """Tell the opted-in tickets now within N of their turn; return how many were told.
 
-        Per center with someone opted in and not told yet (the partial index
-        ``ix_tickets_notify_waiting``; usually nobody, one statement): its floor's version,
-        and if it moved, the first N + 1 of each window's queue (a ticket's "ahead" is its
-        fewest in any queue it stands in, so whoever is within N is in one of these fronts).
+        One statement finds the centers with someone opted in and not told yet (the partial
+        index ``ix_tickets_notify_waiting``; usually none). For each whose floor moved: the
+        first N + 1 of each window's queue (a ticket's "ahead" is its fewest in any queue it
+        stands in, so whoever is within N is in one of these fronts) and their positions, read
+        without a lock; then one short transaction marks and tells those still waiting.
         """
-        centers = list(
-            db.session.scalars(
-                select(Ticket.center_id)
-                .where(
-                    Ticket.state == TicketState.WAITING,
-                    Ticket.notify_address.is_not(None),
-                    Ticket.notify_near_told.is_(False),
-                )
-                .distinct()
+        waiting = db.session.execute(
+            select(Ticket.center_id, func.count(), func.max(Ticket.notify_consent_dt))
+            .where(
+                Ticket.state == TicketState.WAITING,
+                Ticket.notify_address.is_not(None),
+                Ticket.notify_near_told.is_(False),
             )
-        )
+            .group_by(Ticket.center_id)
+        ).all()
         told = 0
-        for center_id in centers:
+        for center_id, opted_in, last_consent in waiting:
             center = db.session.get(Center, center_id)
             if center is None:
                 continue
-            version = floor_version(center, now=now)
-            if self.seen.get(center_id) == version:
+            looked = (
+                floor_version(center, now=now),
+                opted_in,
+                last_consent,
+                center.notify_ahead,
+                center.calendar_version,
+            )
+            last = self.seen.get(center_id)
+            if last is not None and last[0] == looked and _since(last[1]) < LOOK_AGAIN_SECONDS:
                 continue
-            front = _front_candidates(center, now)
+            near = _near_the_front(center, now)
             db.session.rollback()  # the reads end; the writes take the write lock afresh
-            done = _tell(front, now) if front else (0, True)
-            told += done[0]
-            if done[1]:  # a ticket held elsewhere is looked at again next round
-                self.seen[center_id] = version
+            if near:
+                told += _tell(near, now)
+            self.seen[center_id] = (looked, time.monotonic())
         db.session.rollback()
         return told
 
 
-def _front_candidates(center: Center, now: datetime) -> list[int]:
-    """The opted-in, untold tickets among the first N + 1 of each of the center's queues."""
-    limit = center.notify_ahead + 1
-    found: dict[int, None] = {}
+def _since(moment: float) -> float:
+    return time.monotonic() - moment
+
+
+def _near_the_front(center: Center, now: datetime) -> dict[int, int]:
+    """The opted-in, untold tickets among the first N + 1 of each of the center's queues that
+    stand within N of their turn: ticket id → people ahead."""
+    limit = center.notify_ahead
     windows = list(
         db.session.scalars(
             select(Window).where(Window.center_id == center.id).order_by(Window.number)
         )
     )
+    front: dict[int, Ticket] = {}
     for window in windows:
-        for ticket in window_queue(window, now=now, limit=limit):
+        for ticket in window_queue(window, now=now, limit=limit + 1):
             if ticket.notify_address and not ticket.notify_near_told:
-                found[ticket.id] = None
-    return list(found)
+                front[ticket.id] = ticket
+    near = {}
+    for ticket_id, ticket in front.items():
+        people = queue_position(ticket, now=now).ahead
+        if people <= limit:
+            near[ticket_id] = people
+    return near
 
 
-def _tell(ids: list[int], now: datetime) -> tuple[int, bool]:
-    """Tell those of ``ids`` still near, in one transaction; (how many, whether none was
-    skipped). A ticket another transaction holds (a window calling it, its holder leaving) is
-    about to change: skipped rather than waited for, so a ticket just called is never told
-    "N ahead" (PostgreSQL; SQLite's write lock leaves nothing to skip)."""
+def _tell(near: dict[int, int], now: datetime) -> int:
+    """Mark and tell those of ``near`` (id → people ahead) still waiting, opted in and not
+    told, in one short transaction; return how many.
+
+    The positions were read before, without a lock: here each row is locked only from the
+    conditional update to the commit (a few statements), so a window calling meanwhile is
+    not made to pass over a ticket the worker holds (call-next skips locked rows). A ticket
+    called in between no longer matches the update and is not told.
+    """
     write_transaction()
-    free = list(
-        db.session.scalars(
-            select(Ticket.id).where(Ticket.id.in_(ids)).with_for_update(skip_locked=True)
+    marked = db.session.scalars(
+        update(Ticket)
+        .where(
+            Ticket.id.in_(near),
+            Ticket.state == TicketState.WAITING,
+            Ticket.notify_address.is_not(None),
+            Ticket.notify_near_told.is_(False),
         )
-    )
-    in_turn = select(Ticket).where(Ticket.id.in_(free)).order_by(Ticket.queued_dt, Ticket.id)
-    tickets = db.session.scalars(in_turn) if free else []
-    told = sum(tell_if_near(ticket, now, in_front=True) for ticket in tickets)
+        .values(notify_near_told=True)
+        .returning(Ticket.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    tickets = db.session.scalars(
+        select(Ticket)
+        .where(Ticket.id.in_(marked))
+        .order_by(Ticket.queued_dt, Ticket.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    for ticket in tickets:
+        _send(ticket, near[ticket.id], now)
     db.session.commit()
-    return told, len(free) == len(ids)
+    return len(tickets)

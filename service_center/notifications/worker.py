@@ -17,6 +17,7 @@ address is erased once a message has ended.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import secrets
 import time
@@ -35,6 +36,8 @@ from .channels import DeliveryError, Outgoing
 from .models import Notification, NotificationState
 from .near import Sweep
 from .outbox import channels
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -176,21 +179,47 @@ def work(
 ) -> Counter[str]:
     """Deliver until stopped (``once``: until nothing is due); return how the messages ended.
 
-    Each round first tells those a call or a withdrawal moved within N of their turn
-    (``near.Sweep``), so their message goes out in the same round."""
+    Each round first tells those a change moved within N of their turn (``near.Sweep``), so
+    their message goes out in the same round; a long batch looks again every SWEEP_EVERY."""
     senders = channels()
     ended: Counter[str] = Counter()
     sweep = Sweep()
+    looked_at = -SWEEP_EVERY
+
+    def look(*, unless_recent: bool = False) -> None:
+        nonlocal looked_at
+        if unless_recent and time.monotonic() - looked_at < SWEEP_EVERY:
+            return
+        looked_at = time.monotonic()
+        try:
+            sweep(now=clock())
+        except Exception:  # noqa: BLE001  a failing look must not stop delivery
+            db.session.rollback()
+            log.exception("the look for tickets near their turn failed; delivery goes on")
+
     while not should_stop():
-        sweep(now=clock())
+        look()
         batch = claim_batch(now=clock())
         if not batch:
             if once:
                 break
             time.sleep(idle_seconds)
             continue
-        ended.update(deliver_batch(batch, senders, clock=clock, should_stop=should_stop))
+        ended.update(
+            deliver_batch(
+                batch,
+                senders,
+                clock=clock,
+                should_stop=should_stop,
+                between=lambda: look(unless_recent=True),
+            )
+        )
     return ended
+
+
+#: while a batch is being sent (a slow provider may take a minute), the floors are looked at
+#: again this often: a ticket called before its round would never be told "N ahead"
+SWEEP_EVERY = 2.0
 
 
 #: outcomes are recorded after this many messages (one transaction for them)
@@ -203,8 +232,10 @@ def deliver_batch(
     *,
     clock: Callable[[], datetime],
     should_stop: Callable[[], bool] = lambda: False,
+    between: Callable[[], None] = lambda: None,
 ) -> Counter[str]:
-    """Send a claimed batch, recording the outcomes every RECORD_EVERY messages.
+    """Send a claimed batch, recording the outcomes every RECORD_EVERY messages; ``between()``
+    runs before each message (the worker's look for tickets near their turn, when due).
 
     Past half the lease (a slow provider), or when asked to stop, the messages not sent yet
     are handed back rather than kept: their lease must never run out while this worker still
@@ -218,6 +249,7 @@ def deliver_batch(
         if should_stop() or time.monotonic() - started > lease / 2:
             results += [(rest, RELEASED) for rest in batch[n:]]
             break
+        between()
         results.append((claimed, send(claimed, senders)))
         if len(results) >= RECORD_EVERY:
             ended.update(record(results, now=clock()))

@@ -19,6 +19,8 @@ from service_center.notifications.models import (
     NotificationKind,
     NotificationState,
 )
+from service_center.notifications.outbox import enqueue, over_limits
+from service_center.privacy import keyed_hash
 from service_center.queueing import services
 from service_center.queueing.models import Outcome
 from tests.fixtures.booking import BOOKING_NOW, TOMORROW
@@ -465,43 +467,107 @@ def test_a_withdrawn_ticket_moves_those_behind_it_within_reach(world, open_windo
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_ticket_another_window_holds_is_not_waited_for_nor_told_it_is_near(
-    world, open_windows, clock
-):
-    """PostgreSQL: while another transaction holds a ticket near the front (another window
-    calling it), neither a call nor the worker's round waits for its lock, and the round does
-    not tell it "N ahead"; the next round, once it is free, does, though no call came between
-    (SQLite's single write lock leaves nothing to hold apart)."""
+def test_a_ticket_that_changes_while_the_round_tells_it_is_not_told(world, open_windows, clock):
+    """PostgreSQL: the round reads the positions without a lock, then marks only the tickets
+    still waiting and opted in. A ticket another transaction holds (its holder opting out, a
+    window calling it) is waited for, looked at again once that commits, and not told; the
+    calls themselves never wait for the round (they write no "N ahead")."""
     world.center.notify_ahead = 1
     db.session.commit()
     licence = world.items.licence
-    first = services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
     services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
     mine = services.issue_ticket(
         world.center, licence, now=clock.advance(minutes=1), notify_address="13912345678"
     )
     db.session.commit()
-    assert messages(kind=NotificationKind.AHEAD) == []  # two ahead
-    rounds = near.Sweep()
     other = db.engine.connect()
+    app = current_app._get_current_object()
     try:
-        other.execute(text("SELECT id FROM tickets WHERE id = :id FOR UPDATE"), {"id": mine.id})
-        db.session.execute(text("SET lock_timeout = '3s'"))  # waiting would fail the call
-        called = services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
-        db.session.commit()
-        assert called.id == first.id
-        app = current_app._get_current_object()
+        other.execute(
+            text("UPDATE tickets SET notify_address = NULL WHERE id = :id"), {"id": mine.id}
+        )
         with concurrent.futures.ThreadPoolExecutor(1) as pool:  # its own session
-            told = pool.submit(_round_in_app, app, rounds, clock.now).result(timeout=10)
-        assert told == 0 and messages(kind=NotificationKind.AHEAD) == []  # held: not told
+            round_ = pool.submit(_round_in_app, app, near.Sweep(), clock.now)
+            with pytest.raises(concurrent.futures.TimeoutError):
+                round_.result(timeout=1)  # it waits for the opt-out's transaction
+            other.commit()
+            assert round_.result(timeout=10) == 0
     finally:
         other.rollback()
         other.close()
+    assert messages(kind=NotificationKind.AHEAD) == []
+
+
+def test_a_center_raising_its_n_is_looked_at_again_though_no_ticket_moved(world, clock):
+    licence = world.items.licence
+    for _ in range(2):
+        services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
+    services.issue_ticket(
+        world.center, licence, now=clock.advance(minutes=1), notify_address="13912345678"
+    )
+    world.center.notify_ahead = 1
+    db.session.commit()
+    rounds = near.Sweep()
+    assert rounds(now=clock.now) == 0  # two ahead, told at one
+    world.center.notify_ahead = 2
+    db.session.commit()
     assert rounds(now=clock.now) == 1
-    (ahead,) = messages(kind=NotificationKind.AHEAD)
-    assert ahead.ticket_id == mine.id
+
+
+def test_a_failing_look_does_not_stop_delivery(world, clock, gateway, monkeypatch, caplog):
+    services.issue_ticket(
+        world.center, world.items.licence, now=clock.now, notify_address="13912345678"
+    )
+    db.session.commit()
+    sweep(clock.now)
+    services.issue_ticket(
+        world.center, world.items.licence, now=clock.now, notify_address="13912345679"
+    )
+    db.session.commit()
+
+    def broken(self, *, now):
+        raise RuntimeError("a bug in the look")
+
+    monkeypatch.setattr(near.Sweep, "__call__", broken)
+    assert deliver_all(clock.now) == {"sent": 1}  # the first's message still goes
+    assert "the look for tickets near their turn failed" in caplog.text
 
 
 def _round_in_app(app, rounds: near.Sweep, now: datetime) -> int:
     with app.app_context():
         return rounds(now=now)
+
+
+def _write_one(address: str, now: datetime, center_id: int) -> None:
+    enqueue(
+        key=f"test:{address}:{now.timestamp()}",
+        kind=NotificationKind.AHEAD,
+        center_id=center_id,
+        address=address,
+        locale="zh_CN",
+        text={"body": lambda: "前面还有 0 人"},
+        now=now,
+    )
+    db.session.commit()
+
+
+def test_the_centers_hour_is_counted_per_process_and_again_every_few_seconds(
+    app, world, clock, other_worker
+):
+    """The center's limit is a flood guard: this process's own messages count at once, another
+    process's once the count is NOTIFY_CENTER_COUNT_SECONDS old (the address's is exact)."""
+    for config in (app.config, other_worker.config):
+        config.update(NOTIFY_PER_CENTER_HOURLY=3, NOTIFY_CENTER_COUNT_SECONDS=10)
+    center_id = world.center.id
+    anyone = keyed_hash("13900000000")
+    for n in range(2):
+        _write_one(f"1391234500{n}", clock.now, center_id)
+    assert not over_limits(anyone, center_id, clock.now)  # 2 of 3
+    db.session.rollback()  # each request ends its transaction (SQLite: and its snapshot)
+    with other_worker.app_context():
+        _write_one("13912345009", clock.now, center_id)
+    assert not over_limits(anyone, center_id, clock.now)  # that one is not counted yet
+    db.session.rollback()
+    assert over_limits(anyone, center_id, clock.now + timedelta(seconds=10))  # counted again
+    with other_worker.app_context():
+        assert over_limits(anyone, center_id, clock.now)  # its own count: 3 of 3
