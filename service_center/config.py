@@ -54,6 +54,8 @@ class DefaultConfig:
     #: at most this many messages an hour to one address, and from one center (then: not sent)
     NOTIFY_PER_ADDRESS_HOURLY = 10
     NOTIFY_PER_CENTER_HOURLY = 3000
+    #: each process counts a center's hour again this often (adding what it wrote since)
+    NOTIFY_CENTER_COUNT_SECONDS = 10
     #: booking reminders go out from this local time the day before (flask notifications remind)
     NOTIFY_REMINDER_TIME = "16:00"
     #: no reminder or closure notice is delivered inside these local hours (held until the end)
