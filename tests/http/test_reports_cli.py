@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from unittest.mock import patch
 
 import pytest
@@ -165,10 +165,12 @@ def test_report_range_prints_the_totals_of_the_range(runner, world):
 
 @pytest.fixture
 def app_clock_on_friday():
-    """The whole app's clock (the summaries read it too) on Friday morning."""
+    """The whole app's clock (the summaries read it too) on Friday morning; then back where it
+    was (a live server of the browser tests may have it on a working morning, in this worker)."""
+    was = clock.now_utc() - datetime.now(UTC)
     clock.travel(OPENING_MORNING - datetime.now(UTC))
     yield
-    clock.travel(timedelta(0))
+    clock.travel(was)
 
 
 def test_report_summarise_stores_what_range_reports_read(runner, world, app_clock_on_friday):
