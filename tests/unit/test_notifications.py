@@ -179,16 +179,24 @@ def test_a_new_ticket_near_its_turn_is_told_at_the_round_an_opt_in_at_once(world
     assert told == [(first.id, NotificationKind.AHEAD), (second.id, NotificationKind.AHEAD)]
 
 
+def opted_in_behind(world, clock, people: int):
+    """``people`` walk-ins for the licence, then one more whose holder opted in (committed)."""
+    for _ in range(people):
+        services.issue_ticket(world.center, world.items.licence, now=clock.advance(minutes=1))
+    mine = services.issue_ticket(
+        world.center,
+        world.items.licence,
+        now=clock.advance(minutes=1),
+        notify_address="13912345678",
+    )
+    db.session.commit()
+    return mine
+
+
 def test_the_worker_tells_those_a_call_moved_up_in_its_round(world, open_windows, clock, gateway):
     """Nobody runs a sweep by hand in a hall: the worker's round finds the resident a call
     brought within N, and sends their message in that same round."""
-    licence = world.items.licence
-    for _ in range(4):
-        services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
-    mine = services.issue_ticket(
-        world.center, licence, now=clock.advance(minutes=1), notify_address="13912345678"
-    )
-    db.session.commit()
+    mine = opted_in_behind(world, clock, 4)
     services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
     db.session.commit()
     assert deliver_all(clock.now) == {"sent": 1}
@@ -425,13 +433,7 @@ def test_a_new_opt_in_after_an_opt_out_is_told_again(world, clock):
 def test_each_center_sets_at_how_many_ahead_its_residents_are_told(world, open_windows, clock):
     world.center.notify_ahead = 1
     db.session.commit()
-    licence = world.items.licence
-    for _ in range(2):
-        services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
-    mine = services.issue_ticket(
-        world.center, licence, now=clock.advance(minutes=1), notify_address="13912345678"
-    )
-    db.session.commit()
+    mine = opted_in_behind(world, clock, 2)
     assert messages(kind=NotificationKind.AHEAD) == []  # two ahead, told at one
     ticket = services.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))
     services.start_ticket(ticket, now=clock.now)
@@ -499,14 +501,9 @@ def test_a_ticket_that_changes_while_the_round_tells_it_is_not_told(world, open_
 
 
 def test_a_center_raising_its_n_is_looked_at_again_though_no_ticket_moved(world, clock):
-    licence = world.items.licence
-    for _ in range(2):
-        services.issue_ticket(world.center, licence, now=clock.advance(minutes=1))
-    services.issue_ticket(
-        world.center, licence, now=clock.advance(minutes=1), notify_address="13912345678"
-    )
     world.center.notify_ahead = 1
     db.session.commit()
+    opted_in_behind(world, clock, 2)
     rounds = near.Sweep()
     assert rounds(now=clock.now) == 0  # two ahead, told at one
     world.center.notify_ahead = 2
