@@ -16,8 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 class Migrations:
     """Flask-Migrate, imported on first use. It brings alembic, mako and pygments (~10 MB in
     each process), which only ``flask db …``, ``init-db`` and the migration tests need: a web
-    worker serving requests should not carry them (``/readyz`` still reads the head through
-    alembic, once per process).
+    worker serving requests should not carry them (``/readyz`` reads the head from the files).
 
     ``init_app`` puts a stand-in at ``app.extensions["migrate"]`` and a ``db`` command that
     hands over to Flask-Migrate's own; the first look at either binds Flask-Migrate for real.

@@ -1,6 +1,6 @@
 """The triggers: the queue's and the bookings' events, each turned into outbox rows inside the
-transaction of the change (``queueing/signals.py``, ``booking/signals.py``); "N ahead" for
-those a call or a withdrawal moves up is the worker's (``near.py``).
+transaction of the change (``queueing/signals.py``, ``booking/signals.py``); "N ahead" is the
+worker's look at the floors that moved (``near.py``), but for an opt-in, told at once.
 
 Each message has a key that names what it is about, so a trigger that fires again (another
 call, a retry, a second process) writes nothing new: "N ahead" once per ticket (once more after
