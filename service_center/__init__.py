@@ -77,7 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_areas(app: Flask) -> None:
     """Register every area's pages, and its JSON routes on the one ``/api/v1`` blueprint."""
-    from . import api, health
+    from . import api, edge, health
     from .admin import views as admin_views
     from .auth import views as auth_views
     from .booking import views as booking_views
@@ -114,14 +114,17 @@ def _register_areas(app: Flask) -> None:
     from .booking import api as booking_api  # noqa: F401
     from .catalogue import api as catalogue_api  # noqa: F401
     from .desk import api as desk_api  # noqa: F401
-    from .display import api as display_api  # noqa: F401
+    from .display import api as display_api
     from .notifications import api as notifications_api  # noqa: F401
     from .quality import api as quality_api  # noqa: F401
-    from .queueing import api as queueing_api  # noqa: F401
+    from .queueing import api as queueing_api
     from .reports import api as reports_api  # noqa: F401
     from .windows import api as windows_api  # noqa: F401
 
     api.register(app)
+    # what the hall's screens poll every second is answered before Flask when nothing changed
+    edge.answer_with(app, display_api.unchanged_at_the_edge(app))
+    edge.answer_with(app, queueing_api.kept_at_the_edge(app))
 
 
 def _trust_proxies(app: Flask) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from babel import Locale
@@ -30,17 +30,27 @@ def _parsed(code: str) -> Locale:
 def _select_locale_code() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    languages = current_app.config["LANGUAGES"]
-    chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    if chosen in languages:
-        return chosen
-    if getattr(current_app.view_functions.get(request.endpoint or ""), "device_language", False):
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    return _from_accept_language(
+    return choose_locale_code(
+        current_app.config,
+        request.args.get("lang") or request.cookies.get(LANG_COOKIE),
         request.headers.get("Accept-Language", ""),
-        tuple(languages),
-        current_app.config["BABEL_DEFAULT_LOCALE"],
+        device=getattr(
+            current_app.view_functions.get(request.endpoint or ""), "device_language", False
+        ),
     )
+
+
+def choose_locale_code(
+    config: Mapping[str, Any], chosen: str | None, accept_language: str, *, device: bool = False
+) -> str:
+    """The language of a request: ``chosen`` (``?lang=`` or the cookie) when the app speaks
+    it; else the default on a shared ``device``; else the browser's (Accept-Language)."""
+    languages = config["LANGUAGES"]
+    if chosen in languages:
+        return chosen  # type: ignore[return-value]
+    if device:
+        return config["BABEL_DEFAULT_LOCALE"]
+    return _from_accept_language(accept_language, tuple(languages), config["BABEL_DEFAULT_LOCALE"])
 
 
 def device_language(view: F) -> F:

@@ -14,7 +14,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g, session
+from flask import Flask, current_app, g, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -37,21 +37,24 @@ class Keeper:
         self.size = size
         self.ttl_setting = ttl_setting
 
-    def _kept(self) -> OrderedDict[Hashable, Kept]:
-        return current_app.extensions.setdefault(f"kept_{self.name}", OrderedDict())
+    def _kept(self, app: Flask | None = None) -> OrderedDict[Hashable, Kept]:
+        return (app or current_app).extensions.setdefault(f"kept_{self.name}", OrderedDict())
 
-    def peek(self, key: Hashable) -> Kept | None:
-        return self._kept().get(key)
+    def peek(self, key: Hashable, app: Flask | None = None) -> Kept | None:
+        return self._kept(app).get(key)
 
-    def get(self, key: Hashable, version: Hashable) -> Any | None:
-        """The answer kept for ``key`` if built under ``version`` within the TTL."""
-        kept = self._kept().get(key)
-        if kept is None or kept.version != version:
+    def get(self, key: Hashable, version: Hashable, app: Flask | None = None) -> Any | None:
+        """The answer kept for ``key`` if built under ``version`` within the TTL (``app``:
+        the app whose process keeps it, when asked outside its context)."""
+        kept = self._kept(app)
+        found = kept.get(key)
+        if found is None or found.version != version:
             return None
-        if time.monotonic() - kept.built_at >= float(current_app.config[self.ttl_setting]):
+        ttl = float((app or current_app).config[self.ttl_setting])
+        if time.monotonic() - found.built_at >= ttl:
             return None
-        self._kept().move_to_end(key)
-        return kept.body
+        kept.move_to_end(key)
+        return found.body
 
     def put(self, key: Hashable, version: Hashable, body: Any, built_at: float) -> None:
         kept = self._kept()

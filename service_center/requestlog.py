@@ -43,9 +43,13 @@ def init_app(app: Flask) -> None:
     logger.setLevel(logging.INFO)
 
 
+def new_request_id(given: str | None) -> str:
+    """The proxy's ``X-Request-ID`` when it is sane, else a new id."""
+    return given if given and _SANE.fullmatch(given) else uuid.uuid4().hex
+
+
 def _start() -> None:
-    given = request.headers.get(HEADER, "")
-    g.request_id = given if _SANE.fullmatch(given) else uuid.uuid4().hex
+    g.request_id = new_request_id(request.headers.get(HEADER))
     g.request_started = time.perf_counter()
 
 

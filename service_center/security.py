@@ -119,18 +119,24 @@ _HEADERS = (
 
 
 def _headers(response: Response) -> Response:
-    embeddable = request.path.startswith(EMBEDDABLE)
-    ancestors = current_app.config["DISPLAY_FRAME_ANCESTORS"] if embeddable else "'none'"
     headers = response.headers
     present = {key.lower() for key in headers.keys()}
-    if "content-security-policy" not in present:
-        headers.add("Content-Security-Policy", _csp(ancestors))
-    if not embeddable and "x-frame-options" not in present:
-        headers.add("X-Frame-Options", "DENY")
-    for key, value in _HEADERS:
+    for key, value in fixed_headers(request.path, current_app.config["DISPLAY_FRAME_ANCESTORS"]):
         if key.lower() not in present:
             headers.add(key, value)
     return response
+
+
+def fixed_headers(path: str, display_ancestors: str) -> tuple[tuple[str, str], ...]:
+    """The security headers of a response at ``path`` (a view may set its own instead)."""
+    return _fixed_headers(path.startswith(EMBEDDABLE), display_ancestors)
+
+
+@functools.lru_cache(maxsize=8)
+def _fixed_headers(embeddable: bool, display_ancestors: str) -> tuple[tuple[str, str], ...]:
+    ancestors = display_ancestors if embeddable else "'none'"
+    frame = () if embeddable else (("X-Frame-Options", "DENY"),)
+    return (("Content-Security-Policy", _csp(ancestors)), *frame, *_HEADERS)
 
 
 @functools.lru_cache(maxsize=8)

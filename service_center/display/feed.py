@@ -58,11 +58,12 @@ def call_texts(number: str, window: int) -> dict[str, str]:
 
 def etag(version: str) -> str:
     """Return the (weak) ETag of a board version in the request's language."""
-    return _etag(version, current_language())
+    return etag_in(version, current_language())
 
 
 @functools.lru_cache(maxsize=256)
-def _etag(version: str, language: str) -> str:
+def etag_in(version: str, language: str) -> str:
+    """The (weak) ETag of a board version in ``language`` ("zh" or "en")."""
     return hashlib.sha256(f"{FORMAT}|{language}|{version}".encode()).hexdigest()[:32]
 
 

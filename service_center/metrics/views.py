@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from .. import edge
 from .collect import LATENCY, REQUESTS, exposition
 
 bp = Blueprint("metrics", __name__)
@@ -18,6 +19,7 @@ bp = Blueprint("metrics", __name__)
 def init_app(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_count)
+    edge.listen(app, _count_at_the_edge)
 
 
 def _start() -> None:
@@ -31,6 +33,11 @@ def _count(response: Response) -> Response:
     if started is not None:
         LATENCY.labels(endpoint).observe(time.perf_counter() - started)
     return response
+
+
+def _count_at_the_edge(method: str, endpoint: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(method, endpoint, str(status)).inc()
+    LATENCY.labels(endpoint).observe(seconds)
 
 
 def _allowed() -> bool:

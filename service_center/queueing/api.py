@@ -5,11 +5,13 @@ The clerks' actions on tickets and windows are the desk's (``desk/api.py``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import Flask, current_app, jsonify
 from flask_login import current_user
 
+from .. import edge
 from ..api import bp
 from ..api.schema import operation
 from ..clock import now_utc, to_local
@@ -99,6 +101,32 @@ def get_ticket(token: str) -> Any:
     key = (token, current_language())
     body = kept.kept_for_ticket(kept.POLLS, key, now=now, build=build, token=token)
     return current_app.response_class(body, mimetype="application/json")
+
+
+_POLL_PATH = re.compile(r"/api/v1/tickets/([^/]+)")
+
+
+def kept_at_the_edge(app: Flask) -> edge.Answer:
+    """A ticket's poll given before Flask (``service_center.edge``) while this process keeps
+    it and the floor it was built on stands (``kept.kept_poll``): ``get_ticket``'s answer.
+    Anything else (a ticket not kept here, a floor that moved) is left to it."""
+
+    def answer(environ: edge.Environ) -> edge.Given | None:
+        found = _POLL_PATH.fullmatch(environ.get("PATH_INFO", ""))
+        if found is None:
+            return None
+        body = kept.kept_poll(app, found.group(1), edge.language(app, environ), now=now_utc())
+        if body is None:
+            return None
+        data = body.encode() if isinstance(body, str) else body
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            ("Vary", "Cookie"),  # as Flask's session interface marks every answer it read
+        ]
+        return "api.get_ticket", "200 OK", headers, data
+
+    return answer
 
 
 @bp.post("/tickets/<token>/evaluation")

@@ -20,7 +20,7 @@ from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, case, func, inspect, select, true
 
@@ -52,17 +52,28 @@ class KnownFloor:
     read_at: float  #: time.monotonic() of the reading
 
 
-def _stamps_of(center_id: int) -> tuple[int, int]:
-    return stamps.read(stamps.floor(center_id)), stamps.read(stamps.floor(stamps.EVERY))
+def _stamps_of(center_id: int, file: stamps.StampFile | None = None) -> tuple[int, int]:
+    file = file or current_app.extensions["stamps"]
+    return file.read(stamps.floor(center_id)), file.read(stamps.floor(stamps.EVERY))
 
 
-def _still_true(kept: KnownFloor | None, now: datetime, ttl: float) -> bool:
+def _still_true(
+    kept: KnownFloor | None, now: datetime, ttl: float, file: stamps.StampFile | None = None
+) -> bool:
     return (
         kept is not None
         and time.monotonic() - kept.read_at < ttl
-        and kept.seen == _stamps_of(kept.center_id)
+        and kept.seen == _stamps_of(kept.center_id, file)
         and local_date(now, kept.timezone) == kept.day
     )
+
+
+def still_known(app: Flask, code: str, *, now: datetime) -> KnownFloor | None:
+    """The floor of center ``code`` as ``app``'s process keeps it, while that still stands
+    (``known_floor`` without reading anything: no app context needed, the edge asks it)."""
+    kept = app.extensions.get("floors_by_code", {}).get(code)
+    ttl = float(app.config["DISPLAY_VERSION_TTL"])
+    return kept if _still_true(kept, now, ttl, app.extensions["stamps"]) else None
 
 
 def known_floor(
@@ -220,16 +231,37 @@ def _poll_version(center_id: int, now: datetime) -> tuple[str, tuple[int, int]]:
     the host's change stamps as they stand. A change through this host moves the stamps alone:
     a busy hall's polls do not read the version again at each call (the display does, its tag
     is the version's)."""
-    ttl = float(current_app.config["DISPLAY_VERSION_TTL"])
-    kept = current_app.extensions.get("floors_by_id", {}).get(center_id)
     seen = _stamps_of(center_id)
+    kept = _fresh_floor(current_app, center_id, now) or known_floor(now=now, center_id=center_id)
+    return kept.version, seen
+
+
+def _fresh_floor(app: Flask, center_id: int, now: datetime) -> KnownFloor | None:
+    """The floor this process keeps of the center while a poll need not read it again."""
+    kept = app.extensions.get("floors_by_id", {}).get(center_id)
     if (
         kept is None
-        or time.monotonic() - kept.read_at >= ttl
+        or time.monotonic() - kept.read_at >= float(app.config["DISPLAY_VERSION_TTL"])
         or local_date(now, kept.timezone) != kept.day
     ):
-        kept = known_floor(now=now, center_id=center_id)
-    return kept.version, seen
+        return None
+    return kept
+
+
+def kept_poll(app: Flask, token: str, language: str, *, now: datetime) -> bytes | None:
+    """A ticket's poll as ``app``'s process keeps it, while it stands without reading anything:
+    ``kept_for_ticket``'s first answer, asked outside the app context (by the edge)."""
+    key = (token, language)
+    entry = POLLS.peek(key, app)
+    if entry is None:
+        return None
+    center_id = entry.body[0]
+    seen = _stamps_of(center_id, app.extensions["stamps"])
+    floor = _fresh_floor(app, center_id, now)
+    if floor is None:
+        return None
+    kept = POLLS.get(key, (floor.version, seen), app)
+    return kept[1] if kept is not None else None
 
 
 #: a ticket's own columns: what its poll and page show of it, and what changes with each event
