@@ -11,8 +11,10 @@ would answer the same: when in doubt it leaves the request to Flask, which stays
 Only GET requests without a query string are offered to the answers. What every response
 carries is added here as the app adds it: the request id and the security headers
 (``security.fixed_headers``), and each answer is counted by the listeners (``/metrics``). A
-session is neither read nor refreshed: what is answered here is public, the same for everyone
-(a staff session's idle time is kept by the staff's own requests, not by a screen's polls).
+session is not read: what is answered here is public, the same for everyone. So what Flask's
+hooks do for a signed-in caller (note the request against the idle time, sign out an expired
+session, send a forced password change to its form, sign in from a remember-me cookie) waits
+for their next request that reaches Flask; the staff's own pages and the desk's polls do.
 """
 
 from __future__ import annotations
@@ -75,24 +77,29 @@ class Edge:
     ) -> Iterable[bytes]:
         endpoint, status, headers, body = given
         path = environ.get("PATH_INFO", "")
+        request_id = requestlog.new_request_id(environ.get("HTTP_X_REQUEST_ID"))
         start_response(
             status,
             [
                 *headers,
                 *security.fixed_headers(path, self.app.config["DISPLAY_FRAME_ANCESTORS"]),
-                (requestlog.HEADER, requestlog.new_request_id(environ.get("HTTP_X_REQUEST_ID"))),
+                (requestlog.HEADER, request_id),
             ],
         )
         code = int(status.split(" ", 1)[0])
+        seconds = time.perf_counter() - started
         for listener in self.listeners:
-            listener("GET", endpoint, code, time.perf_counter() - started)
+            listener("GET", endpoint, code, seconds)
+        if seconds * 1000 >= requestlog.SLOW_POLL_MS and self.app.config.get("LOG_REQUESTS", True):
+            # as Flask's log does for what screens and phones poll: only when slow
+            requestlog.write_line(self.app.config, request_id, "GET", path, code, seconds * 1000)
         return [body] if body else []
 
 
 @functools.lru_cache(maxsize=256)
 def language_cookie(header: str) -> str | None:
     """The language cookie's value in a Cookie header (None without one)."""
-    if f"{LANG_COOKIE}=" not in header:
+    if LANG_COOKIE not in header:
         return None
     return parse_cookie(header).get(LANG_COOKIE)
 

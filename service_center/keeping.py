@@ -53,7 +53,10 @@ class Keeper:
         ttl = float((app or current_app).config[self.ttl_setting])
         if time.monotonic() - found.built_at >= ttl:
             return None
-        kept.move_to_end(key)
+        try:
+            kept.move_to_end(key)
+        except KeyError:  # dropped meanwhile by another thread's put: still the answer
+            pass
         return found.body
 
     def put(self, key: Hashable, version: Hashable, body: Any, built_at: float) -> None:

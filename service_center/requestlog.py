@@ -16,7 +16,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request
@@ -79,17 +79,24 @@ def _finish(response: Response) -> Response:
         elapsed = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
         if _quiet(response, elapsed):
             return response
-        fields = {
-            "request_id": rid,
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "ms": round(elapsed, 1),
-        }
-        if current_app.config.get("LOG_JSON"):
-            logger.info(json.dumps(fields, ensure_ascii=False))
-        else:
-            logger.info(
-                "%(method)s %(path)s %(status)s %(ms).1fms id=%(request_id)s" % fields  # noqa: UP031
-            )
+        write_line(
+            current_app.config, rid, request.method, request.path, response.status_code, elapsed
+        )
     return response
+
+
+def write_line(
+    config: Mapping[str, Any], request_id: str, method: str, path: str, status: int, ms: float
+) -> None:
+    """Log one request: as plain text, or as one JSON object with ``LOG_JSON``."""
+    fields = {
+        "request_id": request_id,
+        "method": method,
+        "path": path,
+        "status": status,
+        "ms": round(ms, 1),
+    }
+    if config.get("LOG_JSON"):
+        logger.info(json.dumps(fields, ensure_ascii=False))
+    else:
+        logger.info("%(method)s %(path)s %(status)s %(ms).1fms id=%(request_id)s" % fields)  # noqa: UP031

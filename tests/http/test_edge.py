@@ -196,3 +196,31 @@ def test_an_answer_that_fails_is_left_to_flask(app, client, waiting, app_config,
 
     assert response.status_code == 304
     assert "Flask answers instead" in caplog.text
+
+
+@pytest.mark.parametrize("app_config", [KEPT])
+def test_a_slow_answer_is_logged_as_flask_logs_a_slow_poll(client, waiting, app_config, caplog):
+    tag = client.get(FEED).headers["ETag"]
+    seconds = iter(range(0, 1000, 2))  # every reading of the clock two seconds on
+    with (
+        patch("service_center.edge.time.perf_counter", side_effect=lambda: next(seconds)),
+        caplog.at_level(logging.INFO, logger="service_center.requests"),
+    ):
+        slow = client.get(FEED, headers={"If-None-Match": tag})
+
+    assert slow.status_code == 304
+    line = next(r.getMessage() for r in caplog.records if r.name == "service_center.requests")
+    assert line.startswith(f"GET {FEED} 304 2000.0ms id={slow.headers['X-Request-ID']}")
+
+
+@pytest.mark.parametrize("app_config", [KEPT])
+def test_a_language_cookie_written_loosely_still_counts(app, client, waiting, app_config):
+    english = client.get(FEED, headers={"Accept-Language": "en"}).headers["ETag"]
+    as_sent = app.test_client(use_cookies=False)  # the Cookie header exactly as written
+    with not_through_flask(app):
+        response = as_sent.get(
+            FEED,
+            headers={"Cookie": "lang =en", "Accept-Language": "zh-CN", "If-None-Match": english},
+        )
+
+    assert response.status_code == 304
