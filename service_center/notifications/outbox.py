@@ -8,6 +8,7 @@ channel configured for it, a message is recorded as not sent ("no channel") and 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,11 +17,11 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from .. import clock
 from ..booking.models import Appointment
-from ..db import db, insert_for
+from ..db import UTCDateTime, db, insert_for
 from ..privacy import keyed_hash
 from ..queueing.models import Ticket
 from .channels import Channel as Sender
@@ -99,13 +100,7 @@ def enqueue(
         "next_attempt_dt": max(now, not_before) if not_before else now,
         "last_error": reason,
     }
-    insert = insert_for(db.session.get_bind().dialect.name)
-    written = db.session.execute(
-        insert(Notification)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(Notification.id)
-    ).first()
+    written = db.session.execute(_insert(db.session.get_bind().dialect.name), values).first()
     if written is not None:
         _wrote(center_id)  # counted even if its transaction rolls back: the guard errs safe
     return written is not None
@@ -161,6 +156,18 @@ def to_booking(
     )
 
 
+@functools.cache
+def _insert(dialect: str) -> Any:
+    """The outbox's insert of one message, unless its key is there: built once per dialect,
+    its values given as the execution's parameters (building it per message cost more than
+    running it)."""
+    return (
+        insert_for(dialect)(Notification.__table__)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Notification.__table__.c.id)
+    )
+
+
 def over_limits(address_key: str, center_id: int, now: datetime) -> bool:
     """Tell whether one more message would pass NOTIFY_PER_ADDRESS_HOURLY for the address
     or NOTIFY_PER_CENTER_HOURLY for the center (a runaway trigger, a flood of opt-ins).
@@ -172,18 +179,29 @@ def over_limits(address_key: str, center_id: int, now: datetime) -> bool:
     """
     config = current_app.config
     per_address = config["NOTIFY_PER_ADDRESS_HOURLY"]
-    if _recent(per_address, now, Notification.address_key == address_key) >= per_address:
+    if _recent(per_address, now, address_key=address_key) >= per_address:
         return True
     return _center_hour(center_id, now) >= config["NOTIFY_PER_CENTER_HOURLY"]
 
 
-def _recent(limit: int, now: datetime, *where: Any) -> int:
-    """The messages of the last hour matching ``where``, counted up to ``limit``."""
-    since = now - timedelta(hours=1)
+def _recent(limit: int, now: datetime, **equal: Any) -> int:
+    """The messages of the last hour whose columns ``equal`` these values (``address_key``,
+    ``center_id``), counted up to ``limit``."""
+    params = {**equal, "since": now - timedelta(hours=1), "limit": limit}
+    return db.session.scalar(_recent_statement(*sorted(equal)), params) or 0
+
+
+@functools.cache
+def _recent_statement(*columns: str) -> Any:
     up_to_limit = (
-        select(Notification.id).where(*where, Notification.created_dt > since).limit(limit)
+        select(Notification.id)
+        .where(
+            *(getattr(Notification, name) == bindparam(name) for name in columns),
+            Notification.created_dt > bindparam("since", type_=UTCDateTime()),
+        )
+        .limit(bindparam("limit", type_=Integer()))
     ).subquery()
-    return db.session.scalar(select(func.count()).select_from(up_to_limit)) or 0
+    return select(func.count()).select_from(up_to_limit)
 
 
 @dataclass
@@ -206,9 +224,7 @@ def _center_hour(center_id: int, now: datetime) -> int:
     hour = hours.get(center_id)
     fresh = timedelta(seconds=config["NOTIFY_CENTER_COUNT_SECONDS"])
     if hour is None or not hour.at <= now < hour.at + fresh:
-        hour = hours[center_id] = _Hour(
-            _recent(limit, now, Notification.center_id == center_id), now
-        )
+        hour = hours[center_id] = _Hour(_recent(limit, now, center_id=center_id), now)
     return hour.counted + hour.written
 
 
