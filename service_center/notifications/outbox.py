@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, bindparam, case, func, literal, null, select, true
 
 from .. import clock
 from ..booking.models import Appointment
@@ -79,9 +79,8 @@ def enqueue(
     reason = ""
     if channel.value not in channels():
         reason = NO_CHANNEL
-    elif over_limits(address_key, center_id, now):
+    elif center_over_limit(center_id, now):
         reason = RATE_LIMITED
-    configured = not reason
     values = {
         "key": key[:64],
         "center_id": center_id,
@@ -89,18 +88,27 @@ def enqueue(
         "appointment_id": appointment_id,
         "kind": kind,
         "channel": channel,
-        "address": address if configured else None,
+        "address": None if reason else address,
         "address_key": address_key,
         "subject": subject[:200],
         "body": body,
         "params": json.dumps(dict(text.get("params", {})), ensure_ascii=False),
-        "state": NotificationState.PENDING if configured else NotificationState.NOT_SENT,
+        "state": NotificationState.NOT_SENT if reason else NotificationState.PENDING,
         "attempts": 0,
         "created_dt": now,
         "next_attempt_dt": max(now, not_before) if not_before else now,
         "last_error": reason,
     }
-    written = db.session.execute(_insert(db.session.get_bind().dialect.name), values).first()
+    dialect = db.session.get_bind().dialect.name
+    if reason:
+        statement = _insert(dialect)
+    else:  # the address's limit decided in the insert itself: one statement, not two
+        statement = _insert_unless_over(dialect)
+        values |= {
+            "since": now - timedelta(hours=1),
+            "limit": current_app.config["NOTIFY_PER_ADDRESS_HOURLY"],
+        }
+    written = db.session.execute(statement, values).first()
     if written is not None:
         _wrote(center_id)  # counted even if its transaction rolls back: the guard errs safe
     return written is not None
@@ -168,20 +176,75 @@ def _insert(dialect: str) -> Any:
     )
 
 
-def over_limits(address_key: str, center_id: int, now: datetime) -> bool:
-    """Tell whether one more message would pass NOTIFY_PER_ADDRESS_HOURLY for the address
-    or NOTIFY_PER_CENTER_HOURLY for the center (a runaway trigger, a flood of opt-ins).
+#: the columns of a message, in the order ``_insert_unless_over`` selects them
+_COLUMNS = (
+    "key",
+    "center_id",
+    "ticket_id",
+    "appointment_id",
+    "kind",
+    "channel",
+    "address",
+    "address_key",
+    "subject",
+    "body",
+    "params",
+    "state",
+    "attempts",
+    "created_dt",
+    "next_attempt_dt",
+    "last_error",
+)
 
-    It runs inside the queue's locked transactions, once per message. The address's count is
-    exact: one statement that stops at the limit (10 rows). The center's is this process's
-    copy (``_center_hour``): counting up to 3,000 rows for every message cost a busy hall's
-    clerks a third of their calls' rate.
+
+@functools.cache
+def _insert_unless_over(dialect: str) -> Any:
+    """The outbox's insert of one message bound for a channel, its state decided by the
+    address's limit (NOTIFY_PER_ADDRESS_HOURLY) in the same statement.
+
+    ``INSERT … SELECT``: the address's messages of the last hour are counted up to ``:limit``
+    (an exact count that stops at the limit: ``ix_notifications_address_created``); at the
+    limit the message is written not sent, with no address and the reason ``RATE_LIMITED``.
+    One statement under the queue's lock, not a count and then an insert: the message's
+    enqueue 0.69–0.77 → 0.39–0.56 ms on SQLite, 1.30–1.99 → 0.74–1.04 ms on PostgreSQL.
     """
-    config = current_app.config
-    per_address = config["NOTIFY_PER_ADDRESS_HOURLY"]
-    if _recent(per_address, now, address_key=address_key) >= per_address:
-        return True
-    return _center_hour(center_id, now) >= config["NOTIFY_PER_CENTER_HOURLY"]
+    table = Notification.__table__
+    over = _recent_statement("address_key").scalar_subquery() >= bindparam("limit", type_=Integer())
+    chosen = {
+        "address": case((over, null()), else_=bindparam("address", type_=table.c.address.type)),
+        "state": case(
+            (over, literal(NotificationState.NOT_SENT, type_=table.c.state.type)),
+            else_=literal(NotificationState.PENDING, type_=table.c.state.type),
+        ),
+        "last_error": case(
+            (over, literal(RATE_LIMITED, type_=table.c.last_error.type)),
+            else_=literal("", type_=table.c.last_error.type),
+        ),
+    }
+    row = select(
+        *(
+            chosen[name] if name in chosen else bindparam(name, type_=table.c[name].type)
+            for name in _COLUMNS
+        )
+    ).where(true())  # SQLite: an upsert's SELECT needs a WHERE (else ON reads as a join's)
+    return (
+        insert_for(dialect)(table)
+        .from_select(list(_COLUMNS), row)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
+    )
+
+
+def center_over_limit(center_id: int, now: datetime) -> bool:
+    """Tell whether one more message would pass NOTIFY_PER_CENTER_HOURLY for the center (a
+    flood of opt-ins); the address's limit, a runaway trigger, is decided in the insert
+    (``_insert_unless_over``).
+
+    The center's count is this process's copy (``_center_hour``): counting up to 3,000 rows
+    for every message cost a busy hall's clerks a third of their calls' rate.
+    """
+    limit = current_app.config["NOTIFY_PER_CENTER_HOURLY"]
+    return _center_hour(center_id, now) >= limit
 
 
 def _recent(limit: int, now: datetime, **equal: Any) -> int:

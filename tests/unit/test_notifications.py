@@ -19,8 +19,7 @@ from service_center.notifications.models import (
     NotificationKind,
     NotificationState,
 )
-from service_center.notifications.outbox import enqueue, over_limits
-from service_center.privacy import keyed_hash
+from service_center.notifications.outbox import center_over_limit, enqueue
 from service_center.queueing import services
 from service_center.queueing.models import Outcome
 from tests.fixtures.booking import BOOKING_NOW, TOMORROW
@@ -556,15 +555,35 @@ def test_the_centers_hour_is_counted_per_process_and_again_every_few_seconds(
     for config in (app.config, other_worker.config):
         config.update(NOTIFY_PER_CENTER_HOURLY=3, NOTIFY_CENTER_COUNT_SECONDS=10)
     center_id = world.center.id
-    anyone = keyed_hash("13900000000")
     for n in range(2):
         _write_one(f"1391234500{n}", clock.now, center_id)
-    assert not over_limits(anyone, center_id, clock.now)  # 2 of 3
+    assert not center_over_limit(center_id, clock.now)  # 2 of 3
     db.session.rollback()  # each request ends its transaction (SQLite: and its snapshot)
     with other_worker.app_context():
         _write_one("13912345009", clock.now, center_id)
-    assert not over_limits(anyone, center_id, clock.now)  # that one is not counted yet
+    assert not center_over_limit(center_id, clock.now)  # that one is not counted yet
     db.session.rollback()
-    assert over_limits(anyone, center_id, clock.now + timedelta(seconds=10))  # counted again
+    assert center_over_limit(center_id, clock.now + timedelta(seconds=10))  # counted again
     with other_worker.app_context():
-        assert over_limits(anyone, center_id, clock.now)  # its own count: 3 of 3
+        assert center_over_limit(center_id, clock.now)  # its own count: 3 of 3
+
+
+def test_an_address_at_its_hourly_limit_is_written_not_sent_without_its_address(app, world, clock):
+    """The address's limit is exact and decided in the message's own insert: the third
+    message of the hour to one phone is kept, not sent, with the reason and no address (and
+    counts); once its hour has passed over all three, that phone has room again; another
+    phone never had less."""
+    app.config["NOTIFY_PER_ADDRESS_HOURLY"] = 2
+    center_id = world.center.id
+    for n in range(3):
+        _write_one("13912345678", clock.now + timedelta(minutes=n), center_id)
+    _write_one("13912345679", clock.now + timedelta(minutes=3), center_id)
+    _write_one("13912345678", clock.now + timedelta(hours=1, minutes=2, seconds=1), center_id)
+    assert [(m.state, m.address, m.last_error) for m in messages()] == [
+        (NotificationState.PENDING, "13912345678", ""),
+        (NotificationState.PENDING, "13912345678", ""),
+        (NotificationState.NOT_SENT, None, "not sent: rate limit"),
+        (NotificationState.PENDING, "13912345679", ""),
+        (NotificationState.PENDING, "13912345678", ""),
+    ]
+    assert len({m.address_key for m in messages()}) == 2  # still counted by its key
