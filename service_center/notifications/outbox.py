@@ -76,39 +76,44 @@ def enqueue(
         body = str(text["body"]())
         subject = str(text["subject"]()) if "subject" in text else ""
     address_key = keyed_hash(address)
-    reason = ""
-    if channel.value not in channels():
-        reason = NO_CHANNEL
-    elif center_over_limit(center_id, now):
-        reason = RATE_LIMITED
-    values = {
-        "key": key[:64],
-        "center_id": center_id,
-        "ticket_id": ticket_id,
-        "appointment_id": appointment_id,
-        "kind": kind,
-        "channel": channel,
-        "address": None if reason else address,
-        "address_key": address_key,
-        "subject": subject[:200],
-        "body": body,
-        "params": json.dumps(dict(text.get("params", {})), ensure_ascii=False),
-        "state": NotificationState.NOT_SENT if reason else NotificationState.PENDING,
-        "attempts": 0,
-        "created_dt": now,
-        "next_attempt_dt": max(now, not_before) if not_before else now,
-        "last_error": reason,
-    }
-    dialect = db.session.get_bind().dialect.name
-    if reason:
-        statement = _insert(dialect)
-    else:  # the address's limit decided in the insert itself: one statement, not two
-        statement = _insert_unless_over(dialect)
-        values |= {
-            "since": now - timedelta(hours=1),
-            "limit": current_app.config["NOTIFY_PER_ADDRESS_HOURLY"],
+    # Not flushing the session first: these statements read and write only the outbox, which
+    # the ORM never holds, so the change that causes the message keeps its rows for its one
+    # flush at commit (a flush here split it in two, a second UPDATE of the ticket and the
+    # unit of work run twice, and cost a clerk's call more than the message itself).
+    with db.session.no_autoflush:
+        reason = ""
+        if channel.value not in channels():
+            reason = NO_CHANNEL
+        elif center_over_limit(center_id, now):
+            reason = RATE_LIMITED
+        values = {
+            "key": key[:64],
+            "center_id": center_id,
+            "ticket_id": ticket_id,
+            "appointment_id": appointment_id,
+            "kind": kind,
+            "channel": channel,
+            "address": None if reason else address,
+            "address_key": address_key,
+            "subject": subject[:200],
+            "body": body,
+            "params": json.dumps(dict(text.get("params", {})), ensure_ascii=False),
+            "state": NotificationState.NOT_SENT if reason else NotificationState.PENDING,
+            "attempts": 0,
+            "created_dt": now,
+            "next_attempt_dt": max(now, not_before) if not_before else now,
+            "last_error": reason,
         }
-    written = db.session.execute(statement, values).first()
+        dialect = db.session.get_bind().dialect.name
+        if reason:
+            statement = _insert(dialect)
+        else:  # the address's limit decided in the insert itself: one statement, not two
+            statement = _insert_unless_over(dialect)
+            values |= {
+                "since": now - timedelta(hours=1),
+                "limit": current_app.config["NOTIFY_PER_ADDRESS_HOURLY"],
+            }
+        written = db.session.execute(statement, values).first()
     if written is not None:
         _wrote(center_id)  # counted even if its transaction rolls back: the guard errs safe
     return written is not None
