@@ -65,9 +65,13 @@ def handles(window_id):
 
 def in_queue_of(window_id, handled):
     """The ticket waits for the window: transferred there, or not transferred and ``handled``."""
-    return and_(
-        Ticket.state == TicketState.WAITING,
-        or_(Ticket.transfer_window_id == window_id, Ticket.transfer_window_id.is_(None) & handled),
+    return and_(Ticket.state == TicketState.WAITING, for_window(window_id, handled))
+
+
+def for_window(window_id, handled):
+    """The ticket, if it waits, waits for the window (``in_queue_of`` without the state)."""
+    return or_(
+        Ticket.transfer_window_id == window_id, Ticket.transfer_window_id.is_(None) & handled
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    case,
     cast,
     func,
     literal,
@@ -32,7 +33,7 @@ from ..catalogue.models import ServiceItem
 from ..db import UTCDateTime, db
 from ..windows.models import Window, WindowState, window_services
 from .models import Case, Ticket, TicketState
-from .order import handles, in_queue_of, rank, walk_in_cutoff
+from .order import for_window, handles, rank, walk_in_cutoff
 
 
 @dataclass(frozen=True)
@@ -254,8 +255,11 @@ def _ahead_statement(kinds: tuple[bool, ...]):
     the tickets waiting there whose call-next sort key (``_rank``, place in time, id) is
     smaller than (``:rank``, ``:queued_dt``, ``:ticket_id``): one column a window.
 
-    Each count is the queue of ``_waiting_for`` with the window a constant, a range of the
-    center's waiting tickets in ``ix_tickets_queue`` whatever the planner knows.
+    Each count is the queue of ``_waiting_for`` with the window a constant, taken in one pass
+    over the center's waiting tickets (a range of ``ix_tickets_queue``): each window's count
+    is a ``count(CASE …)`` of the rows in its queue and ahead. A scan per window read every
+    waiting ticket once for each of the ticket's queues (two in the demo hall): with 3,000
+    waiting 2.75 → 2.38 ms on SQLite, 4.44 → 3.77 ms on PostgreSQL.
     """
     center_id, cutoff = bindparam("center_id"), bindparam("cutoff", type_=UTCDateTime())
     mine = tuple_(
@@ -267,17 +271,9 @@ def _ahead_statement(kinds: tuple[bool, ...]):
     for n, comprehensive in enumerate(kinds):
         window_id = bindparam(f"w{n}", type_=Integer())
         handled = true() if comprehensive else handles(window_id)
-        counts.append(
-            select(func.count())
-            .select_from(Ticket)
-            .where(
-                Ticket.center_id == center_id,
-                in_queue_of(window_id, handled),
-                tuple_(rank(window_id, cutoff), Ticket.queued_dt, Ticket.id) < mine,
-            )
-            .scalar_subquery()
-        )
-    return select(*counts)
+        ahead = tuple_(rank(window_id, cutoff), Ticket.queued_dt, Ticket.id) < mine
+        counts.append(func.count(case((and_(for_window(window_id, handled), ahead), 1))))
+    return select(*counts).where(Ticket.center_id == center_id, Ticket.state == TicketState.WAITING)
 
 
 def _ahead(ticket: Ticket, queues: list[Window], now: datetime) -> int:
