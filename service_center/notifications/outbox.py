@@ -253,8 +253,9 @@ def center_over_limit(center_id: int, now: datetime) -> bool:
 
 
 def _recent(limit: int, now: datetime, **equal: Any) -> int:
-    """The messages of the last hour whose columns ``equal`` these values (``address_key``,
-    ``center_id``), counted up to ``limit``."""
+    """The messages of the last hour whose columns ``equal`` these values (the center's, for
+    ``_center_hour``; the address's count is inside ``_insert_unless_over``), counted up to
+    ``limit``."""
     params = {**equal, "since": now - timedelta(hours=1), "limit": limit}
     return db.session.scalar(_recent_statement(*sorted(equal)), params) or 0
 
