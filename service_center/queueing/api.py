@@ -100,7 +100,13 @@ def get_ticket(token: str) -> Any:
 
     key = (token, current_language())
     body = kept.kept_for_ticket(kept.POLLS, key, now=now, build=build, token=token)
-    return current_app.response_class(body, mimetype="application/json")
+    response = current_app.response_class(body, mimetype="application/json")
+    response.vary.update(POLL_VARY)
+    return response
+
+
+#: a poll's answer is in the caller's language: the language cookie, else Accept-Language
+POLL_VARY = ("Accept-Language", "Cookie")
 
 
 _POLL_PATH = re.compile(r"/api/v1/tickets/([^/]+)")
@@ -122,7 +128,7 @@ def kept_at_the_edge(app: Flask) -> edge.Answer:
         headers = [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(data))),
-            ("Vary", "Cookie"),  # as Flask's session interface marks every answer it read
+            ("Vary", ", ".join(POLL_VARY)),  # as ``get_ticket`` says
         ]
         return "api.get_ticket", "200 OK", headers, data
 

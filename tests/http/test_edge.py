@@ -135,6 +135,24 @@ def test_a_kept_poll_is_the_apps_without_its_request_cycle(app, client, waiting,
 
 
 @pytest.mark.parametrize("app_config", [KEPT])
+def test_a_poll_says_it_follows_the_callers_language_on_both_paths(
+    app, client, waiting, app_config
+):
+    """A poll is in the phone's language (its cookie, else Accept-Language): a cache between
+    the hall's Wi-Fi and the app must not give an English phone the Chinese answer."""
+    url = f"/api/v1/tickets/{waiting[1].token}"
+    english = {"Accept-Language": "en"}
+    built = client.get(url, headers=english)
+    with not_through_flask(app):
+        kept = client.get(url, headers=english)
+    chinese = client.get(url, headers={"Accept-Language": "zh-CN"})
+
+    for response in (built, kept, chinese):
+        assert set(response.headers["Vary"].split(", ")) == {"Accept-Language", "Cookie"}
+    assert kept.data == built.data != chinese.data
+
+
+@pytest.mark.parametrize("app_config", [KEPT])
 def test_a_poll_after_a_call_is_built_again(app, client, world, waiting, clock, app_config):
     first, _second = waiting
     url = f"/api/v1/tickets/{first.token}"
