@@ -170,7 +170,7 @@ def test_clerk_serves_a_kiosk_ticket_by_keyboard_and_the_resident_rates(page, br
         serve_current_by_keyboard(desk)
     desk.on("dialog", lambda dialog: dialog.accept())
     desk.keyboard.press("q")
-    desk.wait_for_url("**/desk")
+    expect(desk).to_have_url(re.compile(r"/desk$"))  # polls past an aborted navigation
     expect(desk.locator(f"#window-{WINDOW} .desk-status")).to_have_class(
         re.compile("status-closed")
     )
@@ -270,5 +270,5 @@ def test_a_no_show_is_undone_with_z_and_after_its_seconds_the_resident_reads_how
 
     desk.on("dialog", lambda dialog: dialog.accept())
     desk.keyboard.press("q")
-    desk.wait_for_url("**/desk")
+    expect(desk).to_have_url(re.compile(r"/desk$"))  # polls past an aborted navigation
     desk.context.close()
