@@ -108,7 +108,7 @@ def enqueue(
         if reason:
             statement = _insert(dialect)
         else:  # the address's limit decided in the insert itself: one statement, not two
-            statement = _insert_unless_over(dialect)
+            statement = _insert_unless_over(dialect, tuple(values))
             values |= {
                 "since": now - timedelta(hours=1),
                 "limit": current_app.config["NOTIFY_PER_ADDRESS_HOURLY"],
@@ -181,33 +181,13 @@ def _insert(dialect: str) -> Any:
     )
 
 
-#: the columns of a message, in the order ``_insert_unless_over`` selects them
-_COLUMNS = (
-    "key",
-    "center_id",
-    "ticket_id",
-    "appointment_id",
-    "kind",
-    "channel",
-    "address",
-    "address_key",
-    "subject",
-    "body",
-    "params",
-    "state",
-    "attempts",
-    "created_dt",
-    "next_attempt_dt",
-    "last_error",
-)
-
-
 @functools.cache
-def _insert_unless_over(dialect: str) -> Any:
+def _insert_unless_over(dialect: str, columns: tuple[str, ...]) -> Any:
     """The outbox's insert of one message bound for a channel, its state decided by the
     address's limit (NOTIFY_PER_ADDRESS_HOURLY) in the same statement.
 
-    ``INSERT … SELECT``: the address's messages of the last hour are counted up to ``:limit``
+    ``columns``: the message's columns, as ``enqueue`` gives their values. ``INSERT …
+    SELECT``: the address's messages of the last hour are counted up to ``:limit``
     (an exact count that stops at the limit: ``ix_notifications_address_created``); at the
     limit the message is written not sent, with no address and the reason ``RATE_LIMITED``.
     One statement under the queue's lock, not a count and then an insert: the message's
@@ -229,12 +209,12 @@ def _insert_unless_over(dialect: str) -> Any:
     row = select(
         *(
             chosen[name] if name in chosen else bindparam(name, type_=table.c[name].type)
-            for name in _COLUMNS
+            for name in columns
         )
     ).where(true())  # SQLite: an upsert's SELECT needs a WHERE (else ON reads as a join's)
     return (
         insert_for(dialect)(table)
-        .from_select(list(_COLUMNS), row)
+        .from_select(list(columns), row)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(table.c.id)
     )
