@@ -14,6 +14,8 @@ fi
 export FLASK_APP=service_center
 # the demo is served over plain HTTP on 127.0.0.1: the session cookie may not require HTTPS
 export SERVICE_CENTER_SESSION_COOKIE_SECURE=${SERVICE_CENTER_SESSION_COOKIE_SECURE:-false}
+# the links in the demo's messages (the rating link, a booking's page) point at this server
+export SERVICE_CENTER_PUBLIC_URL=${SERVICE_CENTER_PUBLIC_URL:-http://127.0.0.1:${PORT:-5000}}
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo
 echo

@@ -82,6 +82,10 @@ def confirm_arrival(token: str) -> Any:
         return jsonify(ticket_json(ticket, now=now))
 
 
+#: a poll's answer is in the caller's language: the language cookie, else Accept-Language
+POLL_VARY = ("Accept-Language", "Cookie")
+
+
 @bp.get("/tickets/<token>")
 @polled
 @operation(
@@ -103,10 +107,6 @@ def get_ticket(token: str) -> Any:
     response = current_app.response_class(body, mimetype="application/json")
     response.vary.update(POLL_VARY)
     return response
-
-
-#: a poll's answer is in the caller's language: the language cookie, else Accept-Language
-POLL_VARY = ("Accept-Language", "Cookie")
 
 
 _POLL_PATH = re.compile(r"/api/v1/tickets/([^/]+)")

@@ -4,7 +4,6 @@ device tokens shown once; and the audit trail of sign-ins, failed sign-ins and t
 from __future__ import annotations
 
 import re
-from unittest.mock import patch
 
 import pytest
 from sqlalchemy import select
@@ -160,7 +159,7 @@ def test_a_device_token_is_shown_once_works_and_is_revoked(world, client, login_
     device = client.application.test_client()
     bearer = {"Authorization": f"Bearer {token}"}
     window = world.windows.business
-    with patch("service_center.auth.views.now_utc", side_effect=lambda: clock.now):
+    with clock.read_by("service_center.auth.views"):
         assert device.get(f"/api/v1/windows/{window.id}/queue", headers=bearer).status_code == 403
         assert device.get("/api/v1/reports/daily", headers=bearer).status_code == 403
         clock.advance(minutes=30)

@@ -20,7 +20,7 @@ URL = "/api/v1/centers/testtown/display"
 
 @pytest.fixture(autouse=True)
 def frozen_clock(clock):
-    with patch("service_center.display.api.now_utc", side_effect=lambda: clock.now):
+    with clock.read_by("service_center.display.api"):
         yield
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import time, timedelta
-from unittest.mock import patch
 
 import pytest
 
@@ -20,10 +19,7 @@ from service_center.windows.models import WindowState
 
 @pytest.fixture(autouse=True)
 def frozen_clock(clock):
-    with (
-        patch("service_center.display.api.now_utc", side_effect=lambda: clock.now),
-        patch("service_center.display.views.now_utc", side_effect=lambda: clock.now),
-    ):
+    with clock.read_by("service_center.display.api", "service_center.display.views"):
         yield
 
 

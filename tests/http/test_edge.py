@@ -18,10 +18,7 @@ KEPT = {"DISPLAY_VERSION_TTL": 60, "TICKET_POLL_TTL": 60}
 
 @pytest.fixture(autouse=True)
 def frozen_clock(clock):
-    with (
-        patch("service_center.display.api.now_utc", side_effect=lambda: clock.now),
-        patch("service_center.queueing.api.now_utc", side_effect=lambda: clock.now),
-    ):
+    with clock.read_by("service_center.display.api", "service_center.queueing.api"):
         yield
 
 
