@@ -5,19 +5,23 @@ On PostgreSQL each batch is one ``COPY … FROM STDIN`` (psycopg); on SQLite one
 the way SQLAlchemy stores them (``UTCDateTime`` keeps naive UTC text with microseconds on
 SQLite), so rows written here compare and read back exactly like rows the app writes.
 
-On PostgreSQL the writer can also lift the foreign keys and the plain (non-unique) indexes of
-the tables it fills, and put them back when done: a row-by-row foreign-key check costs more
-than the insert itself, while ``ADD CONSTRAINT`` checks every row in one join and ``CREATE
-INDEX`` builds in one sort. The statements that put them back are read from the catalogue
-(``pg_get_constraintdef``, ``pg_get_indexdef``), so the schema comes back exactly as it was,
-and all of it happens under a savepoint: a failure rolls back the rows and the lifting
-together. Primary keys, unique constraints and checks stay in place throughout.
+The writer can also lift the plain (non-unique) indexes of the tables it fills, and on
+PostgreSQL their foreign keys, and put them back when done: a row-by-row foreign-key check
+costs more than the insert itself, and an index kept up to date row by row more than one built
+afterwards, while ``ADD CONSTRAINT`` checks every row in one join and ``CREATE INDEX`` builds
+in one sort. The statements that put them back are read from the catalogue
+(``pg_get_constraintdef``, ``pg_get_indexdef``; SQLite's ``sqlite_master``), so the schema
+comes back exactly as it was, and all of it happens under a savepoint: a failure rolls back
+the rows and the lifting together. Primary keys, unique constraints and checks stay in place
+throughout, and so do SQLite's foreign keys (they are part of its tables; checked against
+primary keys, they cost little).
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import json
 import os
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -57,6 +61,15 @@ _LIFTED = text(
     WHERE c.contype = 'f' AND c.conrelid = ANY(CAST(:tables AS regclass[]))
     """
 )
+#: the same on SQLite: the indexes made by CREATE INDEX (origin 'c') that are not unique
+_SQLITE_LIFTED = text(
+    """
+    SELECT 'DROP INDEX "' || m.name || '"', m.sql
+    FROM sqlite_master m JOIN pragma_index_list(m.tbl_name) i ON i.name = m.name
+    WHERE m.type = 'index' AND m.tbl_name IN (SELECT value FROM json_each(:tables))
+      AND NOT i."unique" AND i.origin = 'c'
+    """
+)
 
 
 @functools.cache
@@ -76,10 +89,12 @@ class TablesBusy(Conflict):
 class BulkWriter:
     """Format values for the session's database and write rows in batches.
 
-    :param lift: tables whose foreign keys and plain indexes are lifted while writing and put
-        back on leaving (PostgreSQL only; ignored on SQLite). Lifting locks those tables and the
-        ones they refer to until the transaction ends, so the app cannot use them meanwhile.
-    :raises TablesBusy: on entering, when the tables to lift stay locked by others.
+    :param lift: tables whose plain indexes (and, on PostgreSQL, foreign keys) are lifted
+        while writing and put back on leaving. On PostgreSQL lifting locks those tables and the
+        ones they refer to until the transaction ends, so the app cannot use them meanwhile (on
+        SQLite the caller's write lock already keeps its writers waiting; readers see the
+        tables as they were until the commit).
+    :raises TablesBusy: on entering, when the tables to lift stay locked by others (PostgreSQL).
     """
 
     def __init__(self, *, lift: Sequence[str] = ()) -> None:
@@ -91,41 +106,49 @@ class BulkWriter:
         self._days: dict[int, str] = {}
         self._times = _times_of_day()
         self._next_id: dict[str, int] = {}
-        self._lift = list(lift) if self.postgres else []
+        self._lift = list(lift)
         self._restore: list[str] = []
         self._savepoint: SessionTransaction | None = None
 
     def __enter__(self) -> BulkWriter:
         if not self.postgres:
             db.session.execute(text(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}"))
-        elif self._lift:
+        if self._lift:
             self._savepoint = db.session.begin_nested()
             try:
-                self._restore = _lift(self._lift)
+                self._restore = _lift(self._lift) if self.postgres else _lift_sqlite(self._lift)
             except BaseException:
                 self._savepoint.rollback()
                 raise
         return self
 
     def __exit__(self, exc_type: Any, *exc: Any) -> None:
-        if not self.postgres:
-            db.session.execute(text(f"PRAGMA cache_size=-{SQLITE_DEFAULT_CACHE_KIB}"))
-        elif self._savepoint is not None:
-            if exc_type is not None:
-                self._savepoint.rollback()  # the rows and the lifting, whatever failed
-                return
+        try:
+            if self._savepoint is not None:
+                self._put_back(failed=exc_type is not None)
+        finally:
+            if not self.postgres:
+                db.session.execute(text(f"PRAGMA cache_size=-{SQLITE_DEFAULT_CACHE_KIB}"))
+
+    def _put_back(self, *, failed: bool) -> None:
+        """Build what was lifted again, or, ``failed``, roll back the rows and the lifting."""
+        assert self._savepoint is not None
+        if failed:
+            self._savepoint.rollback()  # the rows and the lifting, whatever failed
+            return
+        if self.postgres:
             db.session.execute(
                 text("SELECT set_config('maintenance_work_mem', :mem, true)"),
                 {"mem": RESTORE_MAINTENANCE_MEM},
             )
-            connection = db.session.connection()
-            try:
-                for statement in self._restore:
-                    connection.exec_driver_sql(statement)
-            except BaseException:
-                self._savepoint.rollback()
-                raise
-            self._savepoint.commit()
+        connection = db.session.connection()
+        try:
+            for statement in self._restore:
+                connection.exec_driver_sql(statement)
+        except BaseException:
+            self._savepoint.rollback()
+            raise
+        self._savepoint.commit()
 
     def stamp(self, epoch: int) -> str:
         """A UTC moment given in whole seconds since 1970, as the database stores it."""
@@ -199,6 +222,16 @@ class BulkWriter:
         with connection.connection.driver_connection.cursor() as cursor:
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 copy.write(packed)
+
+
+def _lift_sqlite(tables: Sequence[str]) -> list[str]:
+    """Drop the plain indexes of ``tables`` (SQLite); return the statements that put them back.
+    The caller holds the write lock, so nothing waits here."""
+    lifted = db.session.execute(_SQLITE_LIFTED, {"tables": json.dumps(list(tables))}).all()
+    connection = db.session.connection()
+    for drop, _restore in lifted:
+        connection.exec_driver_sql(drop)
+    return [restore for _drop, restore in lifted]
 
 
 def _lift(tables: Sequence[str]) -> list[str]:

@@ -58,9 +58,10 @@ def seed_history_command(
 ) -> None:
     """Generate realistic past days of cases, tickets and ratings in bulk (benchmarks, demos).
 
-    Refuses (and adds nothing) when any of the days already has cases or tickets. On
-    PostgreSQL the foreign keys and plain indexes of the tables written are lifted and put
-    back at the end, which locks those tables until then: pass --live when the app is running.
+    Refuses (and adds nothing) when any of the days already has cases or tickets. The plain
+    indexes of the tables written (and on PostgreSQL their foreign keys) are lifted and put
+    back at the end; on PostgreSQL that locks those tables until then: pass --live when the
+    app is running.
     """
     center = _center(center_code)
     today = local_date(now_utc(), center.timezone)

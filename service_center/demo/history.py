@@ -7,12 +7,13 @@ so a case can point at its ticket and a rating at its case without reading anyth
 next batch is generated in a second thread while the database writes the current one (the
 generator touches no session: ids, opening hours and the catalogue are read before), so the
 Python work (generating and formatting rows) and the database's overlap instead of adding up.
-Everything is one transaction. On PostgreSQL the foreign keys and plain indexes of the three
-tables are lifted while writing and put back at the end (see ``bulk``): checked once in one
-pass instead of row by row, about twice as fast. That locks the tables, and the ones they refer
-to, until the commit, so on a database the app is serving ``live=True`` (``--live``) keeps them
-in place: slower, and the app stays usable meanwhile. Lifting is skipped, too, when the new
-cases are few against those already there (putting back reads every row).
+Everything is one transaction. The plain indexes of the three tables (and on PostgreSQL their
+foreign keys) are lifted while writing and put back at the end (see ``bulk``): built and
+checked once in one pass instead of row by row, about twice as fast on PostgreSQL and a fifth
+faster on SQLite. On PostgreSQL that locks the tables, and the ones they refer to, until the
+commit, so on a database the app is serving ``live=True`` (``--live``) keeps them in place:
+slower, and the app stays usable meanwhile. Lifting is skipped, too, when the new cases are few
+against those already there (putting back reads every row).
 
 What a generated day holds: working days only (the center's calendar); ``per_day`` cases, each
 with its ticket (issued, called, started, done); about 3 % more tickets that ended as no-shows
@@ -461,13 +462,14 @@ def seed_history(
 
 
 def _lifting_pays(new_cases: int) -> bool:
-    """Tell whether lifting the checks pays (PostgreSQL): putting them back reads every row of
-    the tables, so it does when the new cases are at least half the cases there already."""
-    if not is_postgresql():
-        return False
-    held = db.session.scalar(
-        text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'cases'::regclass")
-    )
+    """Tell whether lifting the checks pays: putting them back reads every row of the tables,
+    so it does when the new cases are at least half the cases there already (PostgreSQL's
+    estimate; on SQLite the highest id, which no count beats and which costs one index step)."""
+    if is_postgresql():
+        statement = "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'cases'::regclass"
+    else:
+        statement = "SELECT max(id) FROM cases"
+    held = db.session.scalar(text(statement))
     return new_cases >= (held or 0) / 2
 
 
