@@ -8,6 +8,8 @@ import platform
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -40,7 +42,32 @@ def machine(pg_version: str | None, wrk_version: str) -> dict[str, Any]:
         "wrk": wrk_version,
         "git_commit": _git_commit(),
         "load_average_at_start": list(os.getloadavg()),
+        "probe_ms_at_start": speed_probe(),
     }
+
+
+def speed_probe() -> float:
+    """The machine's speed now, for the targets in milliseconds and seconds: the fastest of
+    15 runs of a fixed pure-Python workload (dicts, strings, arithmetic: a few ms), in ms.
+    A shared machine slows down by half at times; this says how fast it was when a figure was
+    taken, so that a slow figure can be read as the code's or the machine's."""
+    best = float("inf")
+    for _run in range(15):
+        started = time.perf_counter()
+        table: dict[str, int] = {}
+        for i in range(20_000):
+            key = f"k{i % 997}"
+            table[key] = table.get(key, 0) + i * 3 // 7
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return round(best, 2)
+
+
+def speed_note(results: dict[str, Any], probe: float | None) -> str:
+    """'the probe then X ms, its start's ×Y' for a figure taken when the probe said ``probe``."""
+    start = results.get("machine", {}).get("probe_ms_at_start")
+    if not probe or not start:
+        return ""
+    return f"speed probe then {probe:.2f} ms, {probe / start:.2f}× the run's start ({start:.2f})"
 
 
 def _git_commit() -> str:
@@ -141,7 +168,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             )
         _notify_targets(runs, database, add)
         _phones_target(runs, database, add)
-        _report_targets(section, database, add)
+        _report_targets(section, database, add, lambda probe: speed_note(results, probe))
         rss = section.get("memory_kb", {}).get("app")
         if rss:
             add(
@@ -202,7 +229,9 @@ def _baseline_name(journey: str) -> str:
     return "bare insert" if journey in WRITE_RATIOS else "hello world"
 
 
-def _report_targets(section: dict[str, Any], database: str, add) -> None:  # noqa: ANN001
+def _report_targets(  # noqa: ANN001
+    section: dict[str, Any], database: str, add, speed: Callable[[float | None], str]
+) -> None:
     reports = section.get("reports")
     if not reports or reports.get("unavailable"):
         if reports is not None:
@@ -220,7 +249,7 @@ def _report_targets(section: dict[str, Any], database: str, add) -> None:  # noq
             database,
             f"{daily_large:.2f} ms",
             daily_large < DAILY_MEDIAN_MS,
-            a_day,
+            "; ".join(filter(None, (a_day, speed(large.get("daily_probe_ms"))))),
         )
     if daily_large is not None and daily_small and len(sizes) > 1:
         growth = daily_large / daily_small
@@ -258,7 +287,11 @@ def _report_targets(section: dict[str, Any], database: str, add) -> None:  # noq
             database,
             f"{rate:,.0f} cases/s → 1 M in {1_000_000 / rate:.0f} s" if rate else "n/a",
             rate >= SEED_CASES_PER_S if rate else None,
-            f"measured seeding {seeded:,} cases",
+            "; ".join(
+                filter(
+                    None, (f"measured seeding {seeded:,} cases", speed(best.get("seed_probe_ms")))
+                )
+            ),
         )
 
 
@@ -288,6 +321,12 @@ def markdown(results: dict[str, Any], targets: list[dict[str, Any]]) -> str:
         + (
             f", at end {', '.join(f'{x:.2f}' for x in results['load_average_at_end'])}"
             if results.get("load_average_at_end")
+            else ""
+        )
+        + (
+            f"; speed probe (`report.speed_probe`, lower is faster) "
+            f"{m['probe_ms_at_start']:.2f} ms at start, {results['probe_ms_at_end']:.2f} ms at end"
+            if m.get("probe_ms_at_start") and results.get("probe_ms_at_end")
             else ""
         )
         + f". Code: {m['git_commit']}.",

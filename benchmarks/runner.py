@@ -144,6 +144,7 @@ class Bench:
             self.run_database(kind)
         self.results["elapsed_s"] = round(time.monotonic() - self.started, 1)
         self.results["load_average_at_end"] = list(os.getloadavg())
+        self.results["probe_ms_at_end"] = report.speed_probe()
         return self.results
 
     def run_database(self, kind: str) -> None:
@@ -1149,6 +1150,7 @@ class Bench:
             *("--center", CENTER, "--days", str(days), "--per-day", str(per_day)),
         ]
         before = checks.counts(database).get("cases", 0)
+        probe = report.speed_probe()
         started = time.monotonic()
         seeding = procs.start(
             argv,
@@ -1174,6 +1176,7 @@ class Bench:
             "seed_seconds": round(seconds, 1),
             "seed_cases_per_s": round(cases / seconds, 0) if seconds else None,
             "seed_output": out.decode(errors="replace").strip()[-300:],
+            "seed_probe_ms": probe,
         }
         return figures, open_days
 
@@ -1205,6 +1208,7 @@ class Bench:
             journey = f"report-{name}"
             # the median: one request after another, timed here (a slow report would
             # otherwise be cut off by wrk's time-out)
+            figures[f"{name}_probe_ms"] = report.speed_probe()
             m = wrk.sequential(server.url, paths, headers=auth, duration=self.o.duration / 2)
             self.record(database, journey, m, expected=(200,), baseline="hello")
             figures[f"{name}_p50_ms"] = m.p50_ms

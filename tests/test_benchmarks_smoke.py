@@ -77,6 +77,9 @@ def test_quick_run_writes_a_result_table_and_checks_every_run(tmp_path):
     )
     table = (tmp_path / "quick.md").read_text(encoding="utf-8")
     assert "| journey | conns | req/s | × base |" in table
+    # how fast the machine was at the start and the end, for the figures in milliseconds
+    assert results["machine"]["probe_ms_at_start"] > 0 and results["probe_ms_at_end"] > 0
+    assert "ms at start" in table and "ms at end" in table
     assert "Issue a ticket (POST /api/v1/tickets)" in table
     assert "## Targets" in table and "## Correctness" in table
     for target in (
@@ -142,6 +145,24 @@ def test_seeding_target_is_judged_only_on_enough_cases():
     assert many["verdict"] == "PASS" and "1 M in 50 s" in many["value"]
     [slow] = [t for t in evaluate(_seeded(200_000, 10_000)) if t["target"].startswith("bulk")]
     assert slow["verdict"] == "MISS"
+
+
+def test_a_figure_in_milliseconds_says_how_fast_the_machine_was_when_taken():
+    """The daily report and the seeding rate carry the speed probe taken just before them,
+    against the run's start: a machine at half speed shows as 2× (lower is faster)."""
+    from benchmarks.report import evaluate
+
+    results = _seeded(200_000, 20_000)
+    results["machine"] = {"probe_ms_at_start": 6.0}
+    size = results["databases"]["sqlite"]["reports"]["sizes"]["200000"]
+    size.update(daily_probe_ms=12.0, seed_probe_ms=6.3)
+    notes = {t["target"]: t["note"] for t in evaluate(results)}
+    daily = next(v for k, v in notes.items() if k.startswith("daily report median"))
+    assert "speed probe then 12.00 ms, 2.00× the run's start (6.00)" in daily
+    seeding = next(v for k, v in notes.items() if k.startswith("bulk seeding"))
+    assert "speed probe then 6.30 ms, 1.05×" in seeding
+    del results["machine"]  # a result file from before the probe: no note, no failure
+    assert "speed probe" not in str(evaluate(results))
 
 
 def _phones_run(late: int, called: int = 100) -> dict:
