@@ -9,11 +9,11 @@ generator touches no session: ids, opening hours and the catalogue are read befo
 Python work (generating and formatting rows) and the database's overlap instead of adding up.
 Everything is one transaction. The plain indexes of the three tables (and on PostgreSQL their
 foreign keys) are lifted while writing and put back at the end (see ``bulk``): built and
-checked once in one pass instead of row by row, about twice as fast on PostgreSQL and a fifth
-faster on SQLite. On PostgreSQL that locks the tables, and the ones they refer to, until the
-commit, so on a database the app is serving ``live=True`` (``--live``) keeps them in place:
-slower, and the app stays usable meanwhile. Lifting is skipped, too, when the new cases are few
-against those already there (putting back reads every row).
+checked once in one pass instead of row by row, about twice as fast on PostgreSQL and a little
+faster on SQLite (3-10 %). On PostgreSQL that locks the tables, and the ones they refer to,
+until the commit, so on a database the app is serving ``live=True`` (``--live``) keeps them in
+place: slower, and the app stays usable meanwhile. Lifting is skipped, too, when the new cases
+are few against those already there (putting back reads every row).
 
 What a generated day holds: working days only (the center's calendar); ``per_day`` cases, each
 with its ticket (issued, called, started, done); about 3 % more tickets that ended as no-shows
