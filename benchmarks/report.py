@@ -62,12 +62,14 @@ def speed_probe() -> float:
     return round(best, 2)
 
 
-def speed_note(results: dict[str, Any], probe: float | None) -> str:
-    """'the probe then X ms, its start's ×Y' for a figure taken when the probe said ``probe``."""
+def speed_note(results: dict[str, Any], note: str, probe: float | None) -> str:
+    """``note``, and 'speed probe then X ms, Y× the run's start' for a figure taken when the
+    probe said ``probe`` (``note`` alone when either probe is missing)."""
     start = results.get("machine", {}).get("probe_ms_at_start")
     if not probe or not start:
-        return ""
-    return f"speed probe then {probe:.2f} ms, {probe / start:.2f}× the run's start ({start:.2f})"
+        return note
+    said = f"speed probe then {probe:.2f} ms, {probe / start:.2f}× the run's start ({start:.2f})"
+    return f"{note}; {said}" if note else said
 
 
 def _git_commit() -> str:
@@ -168,7 +170,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             )
         _notify_targets(runs, database, add)
         _phones_target(runs, database, add)
-        _report_targets(section, database, add, lambda probe: speed_note(results, probe))
+        _report_targets(section, database, add, lambda *a: speed_note(results, *a))
         rss = section.get("memory_kb", {}).get("app")
         if rss:
             add(
@@ -230,7 +232,7 @@ def _baseline_name(journey: str) -> str:
 
 
 def _report_targets(  # noqa: ANN001
-    section: dict[str, Any], database: str, add, speed: Callable[[float | None], str]
+    section: dict[str, Any], database: str, add, speed: Callable[[str, float | None], str]
 ) -> None:
     reports = section.get("reports")
     if not reports or reports.get("unavailable"):
@@ -249,7 +251,7 @@ def _report_targets(  # noqa: ANN001
             database,
             f"{daily_large:.2f} ms",
             daily_large < DAILY_MEDIAN_MS,
-            "; ".join(filter(None, (a_day, speed(large.get("daily_probe_ms"))))),
+            speed(a_day, large.get("daily_probe_ms")),
         )
     if daily_large is not None and daily_small and len(sizes) > 1:
         growth = daily_large / daily_small
@@ -267,6 +269,7 @@ def _report_targets(  # noqa: ANN001
             database,
             f"{range_large:.1f} ms",
             range_large < RANGE_MEDIAN_MS,
+            speed("", large.get("range_probe_ms")),
         )
     rates = [s["seed_cases_per_s"] for s in reports["sizes"].values() if s.get("seed_cases_per_s")]
     if rates:
@@ -287,11 +290,7 @@ def _report_targets(  # noqa: ANN001
             database,
             f"{rate:,.0f} cases/s → 1 M in {1_000_000 / rate:.0f} s" if rate else "n/a",
             rate >= SEED_CASES_PER_S if rate else None,
-            "; ".join(
-                filter(
-                    None, (f"measured seeding {seeded:,} cases", speed(best.get("seed_probe_ms")))
-                )
-            ),
+            speed(f"measured seeding {seeded:,} cases", best.get("seed_probe_ms")),
         )
 
 
