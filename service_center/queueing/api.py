@@ -98,9 +98,9 @@ def get_ticket(token: str) -> Any:
     # the floor is unchanged (queueing/kept.py)
     now = now_utc()
 
-    def build() -> tuple[Any, bytes, bool]:
+    def build(place: kept.Place) -> tuple[Any, bytes, bool]:
         ticket = services.get_ticket_by_token(token)
-        return ticket, current_app.json.dumps(ticket_json(ticket, now=now)), True
+        return ticket, current_app.json.dumps(ticket_json(ticket, now=now, place=place)), True
 
     key = (token, current_language())
     body = kept.kept_for_ticket(kept.POLLS, key, now=now, build=build, token=token)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from ..clock import now_utc, to_local
 from . import services
 from .models import Ticket
+from .wait import QueuePosition
 
 
 def _iso(moment: datetime | None, timezone: str) -> str | None:
@@ -15,9 +17,14 @@ def _iso(moment: datetime | None, timezone: str) -> str | None:
 
 
 def ticket_json(
-    ticket: Ticket, *, now: datetime | None = None, position: bool = True
+    ticket: Ticket,
+    *,
+    now: datetime | None = None,
+    position: bool = True,
+    place: Callable[[Ticket], QueuePosition] | None = None,
 ) -> dict[str, Any]:
-    """The API shape of a ticket (public: no personal data)."""
+    """The API shape of a ticket (public: no personal data); its position from ``place``
+    when given (a poll's, ``kept.Place``), else worked out for it alone."""
     now = now or now_utc()
     tz = ticket.center.timezone
     data: dict[str, Any] = {
@@ -40,7 +47,7 @@ def ticket_json(
         "window": ticket.window.number if ticket.window is not None and ticket.is_current else None,
     }
     if position:
-        where = services.queue_position(ticket, now=now)
+        where = place(ticket) if place is not None else services.queue_position(ticket, now=now)
         data["position"] = where.ahead
         data["estimated_wait_minutes"] = where.estimated_wait_minutes
     return data

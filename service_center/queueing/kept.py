@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,7 +33,8 @@ from ..db import db
 from ..errors import NotFound
 from ..keeping import Keeper
 from ..windows.models import Window, WindowState
-from .models import EventKind, Ticket, TicketEvent
+from .models import EventKind, Ticket, TicketEvent, TicketState
+from .wait import QueuePosition, queue_position, queue_positions
 
 #: tickets' poll answers (about 1 kB each) and pages (about 14 kB) kept per process
 POLLS_KEPT = 5000
@@ -120,6 +122,7 @@ def forget_floors() -> None:
     """Drop what this process keeps of every floor (a center removed under it)."""
     current_app.extensions.get("floors_by_code", {}).clear()
     current_app.extensions.get("floors_by_id", {}).clear()
+    current_app.extensions.get("queue_places", {}).clear()
 
 
 def floor_version(center: Center, *, now: datetime) -> str:
@@ -178,7 +181,7 @@ def kept_for_ticket(
     key: Hashable,
     *,
     now: datetime,
-    build: Callable[[], tuple[Ticket, Any, bool]],
+    build: Callable[[Place], tuple[Ticket, Any, bool]],
     token: str,
 ) -> Any:
     """Return a ticket's answer (its poll or its page) as this process keeps it.
@@ -191,10 +194,16 @@ def kept_for_ticket(
     at once. A hall calling every few seconds would otherwise build every phone's answer again
     at every poll.
 
-    ``build()`` reads the ticket and returns it, the answer and whether it may be kept. An
-    answer is always read after the floor's version it is kept under, so that a change
-    committed in between makes the kept answer stale rather than the version new: a ticket
-    this process has not seen yet has its center read first (one statement).
+    An answer is built with the ticket's position taken from every waiting ticket's, as this
+    process keeps them for the center (``_places``): one batch for all the phones of a busy
+    hall, standing ``TICKET_POSITION_SLACK`` seconds like the answers built on it. A ticket
+    whose own row changed since is placed on its own.
+
+    ``build(place)`` reads the ticket and returns it, the answer (its position from
+    ``place(ticket)``) and whether it may be kept. An answer is always read after the floor's
+    version it is kept under, so that a change committed in between makes the kept answer
+    stale rather than the version new: a ticket this process has not seen yet has its center
+    read first (one statement).
     """
     entry = keeper.peek(key)
     tokens: dict[str, int] = current_app.extensions.setdefault("ticket_centers", {})
@@ -211,10 +220,14 @@ def kept_for_ticket(
             if time.monotonic() - entry.built_at < slack and own_mark(token) == entry.body[2]:
                 return entry.body[1]
     built_at = time.monotonic()
-    ticket, answer, keep = build()
+    place = Place(center_id, version, now)
+    ticket, answer, keep = build(place)
     if len(tokens) > POLLS_KEPT:
         tokens.clear()
     tokens[token] = ticket.center_id
+    if place.batch is not None and place.batch.built_at <= built_at:
+        # built on an older batch: kept as old as the batch, under the floor it was read at
+        version, built_at = place.batch.version, place.batch.built_at
     if (
         keep
         and version is not None
@@ -223,6 +236,71 @@ def kept_for_ticket(
     ):
         keeper.put(key, version, (ticket.center_id, answer, mark_of(ticket)), built_at)
     return answer
+
+
+@dataclass(frozen=True)
+class Places:
+    """Every waiting ticket's position at a center, as this process read them all at once."""
+
+    version: Hashable  #: the floor's, read before the positions (``_poll_version``)
+    built_at: float  #: time.monotonic() before the reading
+    #: each waiting ticket's own row as it was read first, hashed (nothing personal kept)
+    marks: dict[int, int]
+    positions: dict[int, QueuePosition]
+
+
+#: centers whose batch of positions a process keeps (about 200 bytes a waiting ticket)
+PLACES_KEPT = 64
+
+
+class Place:
+    """Where a ticket stands, for an answer being built (``kept_for_ticket``): from the
+    batch of its center's positions when its own row is the one the batch read, else on its
+    own. ``batch`` is the batch the answer used, if it used one."""
+
+    def __init__(self, center_id: int | None, version: Hashable | None, now: datetime) -> None:
+        self.center_id, self.version, self.now = center_id, version, now
+        self.batch: Places | None = None
+
+    def __call__(self, ticket: Ticket) -> QueuePosition:
+        if (
+            ticket.state is TicketState.WAITING
+            and self.version is not None
+            and ticket.center_id == self.center_id
+        ):
+            batch = _places(ticket.center_id, self.version, self.now)
+            if batch.marks.get(ticket.id) == hash(mark_of(ticket)) and ticket.id in batch.positions:
+                self.batch = batch
+                return batch.positions[ticket.id]
+        return queue_position(ticket, now=self.now)
+
+
+def _places(center_id: int, version: Hashable, now: datetime) -> Places:
+    """The center's positions as this process keeps them: read again once the floor moved
+    and ``TICKET_POSITION_SLACK`` seconds passed, or ``TICKET_POLL_TTL`` on a still floor."""
+    kept: OrderedDict[int, Places] = current_app.extensions.setdefault(
+        "queue_places", OrderedDict()
+    )
+    found = kept.get(center_id)
+    if found is not None:
+        age = time.monotonic() - found.built_at
+        if age < float(current_app.config["TICKET_POSITION_SLACK"]) or (
+            found.version == version and age < float(current_app.config["TICKET_POLL_TTL"])
+        ):
+            return found
+    built_at = time.monotonic()
+    # the rows before the positions: a ticket changed in between is placed on its own
+    rows = db.session.execute(_waiting_rows(), {"center": center_id})
+    marks = {row[0]: hash(tuple(row)) for row in rows}
+    found = Places(version, built_at, marks, queue_positions(center_id, now=now))
+    kept[center_id] = found
+    try:
+        kept.move_to_end(center_id)
+        while len(kept) > PLACES_KEPT:
+            kept.popitem(last=False)
+    except KeyError:  # dropped meanwhile by another thread
+        pass
+    return found
 
 
 def _poll_version(center_id: int, now: datetime) -> tuple[str, tuple[int, int]]:
@@ -277,6 +355,14 @@ def mark_of(ticket: Ticket) -> tuple[Any, ...]:
 def _own_row():
     return select(*(getattr(Ticket, name) for name in _OWN)).where(
         Ticket.token == bindparam("token")
+    )
+
+
+@functools.cache
+def _waiting_rows():
+    assert _OWN[0] == "id"
+    return select(*(getattr(Ticket, name) for name in _OWN)).where(
+        Ticket.center_id == bindparam("center"), Ticket.state == TicketState.WAITING
     )
 
 

@@ -63,6 +63,12 @@ def handles(window_id):
     )
 
 
+def skill_row(window_id, skills):
+    """``handles`` as a join, for many windows at once: ``skills`` (``window_services``)
+    outer-joined on this has a row where the ticket's item is one of the window's skills."""
+    return and_(skills.c.window_id == window_id, skills.c.service_item_id == Ticket.service_item_id)
+
+
 def in_queue_of(window_id, handled):
     """The ticket waits for the window: transferred there, or not transferred and ``handled``."""
     return and_(Ticket.state == TicketState.WAITING, for_window(window_id, handled))

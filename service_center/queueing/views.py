@@ -306,11 +306,11 @@ def ticket_page(token: str) -> str | bytes:
         return _ticket_page(_ticket_or_404(token))
     now = now_utc()
 
-    def build() -> tuple[Any, str | bytes, bool]:
+    def build(place: kept.Place) -> tuple[Any, str | bytes, bool]:
         ticket = _ticket_or_404(token)
         if ticket.state is not TicketState.WAITING:
             return ticket, _ticket_page(ticket), False
-        return ticket, keeping.render_keepable(lambda: _ticket_page(ticket)), True
+        return ticket, keeping.render_keepable(lambda: _ticket_page(ticket, place=place)), True
 
     key = (token, current_language(), current_mode())
     page = kept.kept_for_ticket(kept.PAGES, key, now=now, build=build, token=token)
@@ -322,6 +322,7 @@ def _ticket_page(
     *,
     notify_form: NotifyForm | None = None,
     rating_form: TicketRatingForm | None = None,
+    place: kept.Place | None = None,
 ) -> str:
     now = now_utc()
     done = ticket.state is TicketState.DONE
@@ -331,7 +332,7 @@ def _ticket_page(
         center=ticket.center,
         now=now,
         requeue_until=services.requeue_until(ticket),
-        position=services.queue_position(ticket, now=now),
+        position=place(ticket) if place is not None else services.queue_position(ticket, now=now),
         # only a closed case is rated: a ticket still in the queue fetches the form when it
         # closes (``rating_form``), with what its case knows then
         rating_form=rating_form or (TicketRatingForm(formdata=None) if done else None),

@@ -12,6 +12,7 @@ import pytest
 from service_center import create_app
 from service_center.db import db
 from service_center.queueing import services as queue
+from service_center.queueing.models import Ticket
 from service_center.windows.models import Window
 from tests import race_workers
 from tests.conftest import base_config
@@ -164,3 +165,37 @@ def test_on_a_busy_floor_the_people_ahead_may_lag_but_a_call_never_does(
     later = time.monotonic() + 31
     with patch("service_center.queueing.kept.time.monotonic", return_value=later):
         assert client.get(f"/api/v1/tickets/{tokens[1]}").get_json()["position"] == 0
+
+
+@pytest.mark.parametrize("app_config", [{**KEPT, "TICKET_POSITION_SLACK": 30}])
+def test_a_busy_floor_places_every_phone_from_one_reading_of_the_queue(
+    client, world, open_windows, issue, clock, statements, app_config
+):
+    """The first answer built reads every waiting ticket's place at once; after a call, a
+    phone first heard from is placed from that reading while it is within the slack (the
+    people ahead one late), a ticket whose own row changed on its own, and past the slack
+    the queue is read again."""
+    tickets = [issue(world.items.licence) for _ in range(4)]
+    ids, tokens = [t.id for t in tickets], [t.token for t in tickets]
+
+    def position(n: int) -> int:
+        return client.get(f"/api/v1/tickets/{tokens[n]}").get_json()["position"]
+
+    def poll_of(n: int):
+        return lambda: client.get(f"/api/v1/tickets/{tokens[n]}")
+
+    assert position(1) == 1
+    queue.call_next_ticket(world.windows.business, now=clock.advance(minutes=1))  # the first
+    db.session.commit()
+
+    # the fourth, new to this process: its center and its row, not the queue again
+    assert statements(poll_of(3)) <= 3
+    assert position(3) == 3  # one late: the first was called since
+
+    db.session.get(Ticket, ids[2]).is_priority = True  # its own row changed (at the desk)
+    db.session.commit()
+    assert position(2) == 0  # placed on its own, at once
+
+    later = time.monotonic() + 31
+    with patch("service_center.queueing.kept.time.monotonic", return_value=later):
+        assert position(3) == 2  # the queue read again: the first called, the third first
