@@ -151,6 +151,18 @@ def run_costs(
                 raise RuntimeError(f"expected 304, got {response.status_code}")
             return response
 
+        def poll_built(*, batch: bool) -> Callable[[], Any]:
+            # a phone's answer as it is built again once the floor moved under it (nothing
+            # kept for it in this process; its center known): placed from the batch of
+            # every waiting ticket's positions this process keeps, or reading that batch
+            def call() -> Any:
+                app.extensions.get("kept_ticket_polls", {}).clear()
+                if not batch:
+                    app.extensions.get("queue_places", {}).clear()
+                return client.get(f"/api/v1/tickets/{token}")
+
+            return call
+
         journeys: list[tuple[str, Callable[[], Any]]] = [
             (
                 "issue a ticket",
@@ -162,6 +174,8 @@ def run_costs(
             ("display, 304", display_304),
             ("ticket page", lambda: client.get(f"/t/{token}")),
             ("ticket poll (API)", lambda: client.get(f"/api/v1/tickets/{token}")),
+            ("ticket poll, built, reading every position", poll_built(batch=False)),
+            ("ticket poll, built, placed from those kept", poll_built(batch=True)),
             ("search API", lambda: client.get(f"/api/v1/centers/{CENTER}/services?q=yyzz")),
             ("search page", lambda: client.get(f"/centers/{CENTER}/services?q=yyzz")),
             (
