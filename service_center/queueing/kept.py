@@ -291,7 +291,7 @@ def _places(center_id: int, version: Hashable, now: datetime) -> Places:
     built_at = time.monotonic()
     # the rows before the positions: a ticket changed in between is placed on its own
     rows = db.session.execute(_waiting_rows(), {"center": center_id})
-    marks = {row[0]: hash(tuple(row)) for row in rows}
+    marks = {row.id: hash(tuple(row)) for row in rows}
     found = Places(version, built_at, marks, queue_positions(center_id, now=now))
     kept[center_id] = found
     try:
@@ -360,7 +360,6 @@ def _own_row():
 
 @functools.cache
 def _waiting_rows():
-    assert _OWN[0] == "id"
     return select(*(getattr(Ticket, name) for name in _OWN)).where(
         Ticket.center_id == bindparam("center"), Ticket.state == TicketState.WAITING
     )
