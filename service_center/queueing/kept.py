@@ -351,16 +351,19 @@ def mark_of(ticket: Ticket) -> tuple[Any, ...]:
     return tuple(getattr(ticket, name) for name in _OWN)
 
 
+def _own_columns():
+    """A ticket's own row (``_OWN``), as ``mark_of`` reads it of a loaded ticket."""
+    return select(*(getattr(Ticket, name) for name in _OWN))
+
+
 @functools.cache
 def _own_row():
-    return select(*(getattr(Ticket, name) for name in _OWN)).where(
-        Ticket.token == bindparam("token")
-    )
+    return _own_columns().where(Ticket.token == bindparam("token"))
 
 
 @functools.cache
 def _waiting_rows():
-    return select(*(getattr(Ticket, name) for name in _OWN)).where(
+    return _own_columns().where(
         Ticket.center_id == bindparam("center"), Ticket.state == TicketState.WAITING
     )
 

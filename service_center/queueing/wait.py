@@ -204,19 +204,21 @@ def _places_statement():
     )
 
 
+def _held_by_window(current):
+    """Join ``current`` (an alias of tickets) to the ticket each window holds, if any."""
+    return and_(
+        current.window_id == Window.id,
+        current.state.in_([TicketState.CALLED, TicketState.SERVING]),
+    )
+
+
 @functools.cache
 def _currents_statement():
     """The center's windows, each with the state and start of the ticket it holds (if any)."""
     current = aliased(Ticket, name="current")
     return (
         select(Window.id, current.state, current.started_dt)
-        .outerjoin(
-            current,
-            and_(
-                current.window_id == Window.id,
-                current.state.in_([TicketState.CALLED, TicketState.SERVING]),
-            ),
-        )
+        .outerjoin(current, _held_by_window(current))
         .where(Window.center_id == bindparam("center_id"))
     )
 
@@ -329,13 +331,7 @@ def _windows_statement(transferred: bool, dialect: str):
         .join(candidates, candidates.c.id == Window.id)
         .outerjoin(skills, skills.c.window_id == Window.id)
         .outerjoin(targets, targets.c.window_id == Window.id)
-        .outerjoin(
-            current,
-            and_(
-                current.window_id == Window.id,
-                current.state.in_([TicketState.CALLED, TicketState.SERVING]),
-            ),
-        )
+        .outerjoin(current, _held_by_window(current))
         .order_by(Window.number)
     )
 
